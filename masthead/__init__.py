@@ -1,0 +1,3 @@
+"""masthead: a news publishing platform on Django and Wagtail."""
+
+__version__ = "0.1.0"

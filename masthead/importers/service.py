@@ -1,0 +1,144 @@
+"""Writing parsed text articles into the page tree, all or nothing.
+
+Every file of a batch is read and parsed before anything is written; one bad file stops the
+whole batch with a line per problem, so an import never leaves half its files behind. Each
+article is keyed by its headline's slug (`ArticlePage.import_key`): importing the same story
+again updates that page, and an unchanged story is left alone rather than republished.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.text import slugify
+from wagtail.rich_text import RichText
+
+from masthead.news.models import ArticleByline, ArticlePage, Author, HomePage, SectionPage
+
+from .text_format import ParsedArticle, TextFormatError, read
+
+MAX_SLUG = 100
+
+
+class ImportFailed(Exception):
+    """One or more files could not be read; `problems` holds one line per file."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class ImportResult:
+    path: str
+    article: ArticlePage
+    action: str  # "created", "updated" or "unchanged"
+
+
+def known_section_names() -> list[str]:
+    return list(SectionPage.objects.values_list("title", flat=True))
+
+
+def parse_files(paths: list[str | Path]) -> list[tuple[str, ParsedArticle]]:
+    known = known_section_names()
+    parsed, problems = [], []
+    for path in paths:
+        try:
+            parsed.append((str(path), read(Path(path).read_bytes(), known)))
+        except TextFormatError as exc:
+            problems.append(f"{path}: {exc}")
+        except IsADirectoryError:
+            problems.append(f"{path}: is a directory, not a file")
+        except OSError as exc:
+            problems.append(f"{path}: cannot be read ({exc.strerror or exc})")
+    if problems:
+        raise ImportFailed(problems)
+    return parsed
+
+
+def import_files(
+    paths: list[str | Path], section: str | None = None, author: str | None = None
+) -> list[ImportResult]:
+    parsed = parse_files(paths)
+    home = HomePage.objects.first()
+    if home is None:
+        raise ImportFailed(["no home page: run `masthead migrate` first"])
+    with transaction.atomic():
+        return [ImportResult(path, *upsert_article(home, article, section, author)) for path, article in parsed]
+
+
+def body_from_paragraphs(paragraphs: list[str]) -> list[tuple[str, RichText]]:
+    # Escape only what HTML requires; typographic characters stay byte for byte.
+    return [("paragraph", RichText(f"<p>{html.escape(text, quote=False)}</p>")) for text in paragraphs]
+
+
+def paragraph_sources(article: ArticlePage) -> list[str]:
+    return [block.value.source for block in article.body if block.block_type == "paragraph"]
+
+
+def find_or_create_section(home: HomePage, name: str) -> SectionPage:
+    existing = SectionPage.objects.filter(title__iexact=name).order_by("depth").first()
+    if existing:
+        return existing
+    section = SectionPage(title=name, slug=slugify(name) or "section", show_in_menus=True)
+    home.add_child(instance=section)
+    section.save_revision().publish()
+    return section
+
+
+def find_or_create_author(name: str) -> Author:
+    slug = slugify(name, allow_unicode=True) or "staff"
+    author, _ = Author.objects.get_or_create(slug=slug, defaults={"name": name})
+    return author
+
+
+def unique_slug(parent, headline: str, exclude_pk: int | None = None) -> str:
+    base = slugify(headline)[:MAX_SLUG].rstrip("-") or "article"
+    slug, n = base, 2
+    siblings = parent.get_children().exclude(pk=exclude_pk) if exclude_pk else parent.get_children()
+    taken = set(siblings.filter(slug__startswith=base).values_list("slug", flat=True))
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def upsert_article(
+    home: HomePage, parsed: ParsedArticle, section: str | None = None, author: str | None = None
+) -> tuple[ArticlePage, str]:
+    names = list(parsed.sections)
+    primary_name = section or names[-1]
+    primary = find_or_create_section(home, primary_name)
+    further = [find_or_create_section(home, n) for n in names if n.casefold() != primary_name.casefold()]
+    key = slugify(parsed.headline)[:255]
+    body = body_from_paragraphs(parsed.paragraphs)
+
+    article = ArticlePage.objects.filter(import_key=key).first()
+    if article is None:
+        article = ArticlePage(title=parsed.headline, slug=unique_slug(primary, parsed.headline), import_key=key)
+        article.body = body
+        primary.add_child(instance=article)
+        action = "created"
+    else:
+        article = article.get_latest_revision_as_object()
+        if article.get_parent().pk != primary.pk:
+            article.move(primary, pos="last-child")
+            article = ArticlePage.objects.get(pk=article.pk).get_latest_revision_as_object()
+        unchanged = (
+            article.title == parsed.headline
+            and paragraph_sources(article) == [text.source for _, text in body]
+            and {s.pk for s in article.additional_sections.all()} == {s.pk for s in further}
+            and (author is None or [b.author.name for b in article.bylines.all()] == [author])
+        )
+        if unchanged and article.live:
+            return article, "unchanged"
+        article.title = parsed.headline
+        article.body = body
+        action = "updated"
+    article.additional_sections.set(further)
+    if author:
+        article.bylines.set([ArticleByline(author=find_or_create_author(author))])
+    article.save_revision().publish()
+    return ArticlePage.objects.get(pk=article.pk), action

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "news"
+
+urlpatterns = [
+    path("authors/<str:slug>/", views.author, name="author"),
+    path("tags/<str:slug>/", views.tag, name="tag"),
+    path("share/mastodon/<int:page_id>/", views.share_mastodon, name="share_mastodon"),
+]

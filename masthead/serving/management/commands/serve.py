@@ -1,0 +1,34 @@
+"""`masthead serve`: the production server (gunicorn, DEBUG off, compressed hashed static files)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from masthead.serving.server import default_workers, run
+
+
+class Command(BaseCommand):
+    help = "Serve masthead in production with gunicorn."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=default_workers())
+        parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument("--migrate", action="store_true", help="apply database migrations first")
+
+    def handle(self, *args, host, port, workers, threads, migrate, **options):
+        if settings.SECRET_KEY == settings.DEMO_SECRET_KEY:
+            raise CommandError(
+                "refusing to serve with the demo secret key: set SECRET_KEY in the environment "
+                "(for example: export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))'))"
+            )
+        if settings.DEBUG:
+            raise CommandError("refusing to serve with DEBUG on: unset DEBUG or set DEBUG=0")
+        if migrate:
+            call_command("migrate", interactive=False, verbosity=1)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write(f"masthead serving on http://{host}:{port}/ with {workers} workers × {threads} threads")
+        run(host, port, workers, threads)

@@ -1,0 +1,20 @@
+"""Test settings: the same as production but for speed and isolation.
+
+Each override says why; DATABASE_URL still picks SQLite or PostgreSQL, so one suite runs on both.
+"""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F401,F403
+from .base import STORAGES
+
+# Media written by tests go to a throwaway folder, never into a developer's var/.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="masthead-test-media-"))
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="masthead-test-static-"))
+# Hashing passwords slowly is a production feature, not something tests need to pay for.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Manifest storage needs collectstatic; tests render templates without it.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+DEBUG = False
+ALLOWED_HOSTS = ["*"]

@@ -1,0 +1,108 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from wagtail.contrib.redirects.models import Redirect
+
+from masthead.news import queries
+from masthead.news.models import ArticlePage
+
+
+def test_article_url_is_readable_and_under_primary_section(make_section, make_article):
+    world = make_section("World")
+    article = make_article(world, "US Calls on Israel to End Large-Scale Ground Invasion in Gaza")
+    assert article.url == "/world/us-calls-on-israel-to-end-large-scale-ground-invasion-in-gaza/"
+
+
+def test_word_count_and_reading_time_are_derived_on_save(make_section, make_article):
+    article = make_article(make_section("World"), paragraphs=["word " * 460], standfirst="two words")
+    assert article.word_count == 462
+    assert article.reading_minutes == 3  # 462 / 230 words a minute, rounded up
+
+
+def test_updated_only_when_republished_later(make_section, make_article):
+    article = make_article(make_section("World"))
+    assert not article.was_updated  # first publish writes both times together
+    ArticlePage.objects.filter(pk=article.pk).update(last_published_at=article.first_published_at + timedelta(hours=2))
+    article.refresh_from_db()
+    assert article.was_updated
+
+
+def test_slug_change_leaves_a_redirect(make_section, make_article, client, django_capture_on_commit_callbacks):
+    article = make_article(make_section("World"), "Old headline")
+    old_url = article.url
+    article.slug = "new-headline"
+    # Wagtail creates the redirect once the publish transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        article.save_revision().publish()
+    assert Redirect.objects.filter(old_path=old_url.rstrip("/")).exists()
+    response = client.get(old_url)
+    assert response.status_code == 301
+    assert response["Location"].endswith("/world/new-headline/")
+
+
+def test_section_move_leaves_a_redirect(make_section, make_article, client):
+    world, politics = make_section("World"), make_section("Politics")
+    article = make_article(world, "Moving story")
+    old_url = article.url
+    article.move(politics, pos="last-child")
+    response = client.get(old_url)
+    assert response.status_code == 301
+    assert response["Location"].endswith("/politics/moving-story/")
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_section_lists_subsections_and_further_sections_newest_first(make_section, make_article):
+    world, main = make_section("World"), make_section("Main Stories")
+    mideast = make_section("Middle East", parent=world)
+    old = make_article(world, "Old world story", days_ago=5)
+    sub = make_article(mideast, "Mideast story", days_ago=2)
+    flagged = make_article(make_section("Politics"), "Front page politics", further=[main], days_ago=1)
+    make_article(world, "Unpublished", publish=False)
+    assert [a.title for a in queries.section_articles(world)] == ["Mideast story", "Old world story"]
+    assert [a.title for a in queries.section_articles(main)] == ["Front page politics"]
+    assert old and sub and flagged
+
+
+def test_home_front_main_stories_ordered_by_editor_then_newest(home, make_section, make_article):
+    from masthead.news.models import HomeMainStory
+
+    world = make_section("World")
+    a = make_article(world, "A", days_ago=3)
+    b = make_article(world, "B", days_ago=2)
+    c = make_article(world, "C", days_ago=1)
+    home.main_stories = [HomeMainStory(article=a, sort_order=0)]
+    home.save_revision().publish()
+    front = queries.home_front(HomePage_get())
+    assert [x.title for x in front["main_stories"]][:3] == ["A", "C", "B"]
+
+
+def HomePage_get():
+    from masthead.news.models import HomePage
+
+    return HomePage.objects.get()
+
+
+def test_home_front_latest_per_section_excludes_main_stories(make_section, make_article):
+    world, sport = make_section("World"), make_section("Sport")
+    for i in range(8):
+        make_article(world, f"World {i}", days_ago=i)
+        make_article(sport, f"Sport {i}", days_ago=i + 0.5)
+    front = queries.home_front(HomePage_get())
+    main_titles = {a.title for a in front["main_stories"]}
+    blocks = {b["section"].title: [a.title for a in b["articles"]] for b in front["section_blocks"]}
+    assert len(main_titles) == queries.MAIN_STORIES
+    assert set(blocks) == {"World", "Sport"}
+    for titles in blocks.values():
+        assert len(titles) == queries.PER_SECTION
+        assert not main_titles & set(titles)
+    assert blocks["World"] == sorted(blocks["World"], key=lambda t: int(t.split()[-1]))
+
+
+@pytest.mark.parametrize("days", [0, 10])
+def test_published_articles_excludes_future_drafts(make_section, make_article, days):
+    world = make_section("World")
+    make_article(world, "Draft", publish=False)
+    live = make_article(world, "Live", days_ago=days)
+    assert list(queries.published_articles()) == [live]
+    assert timezone.now() > live.first_published_at

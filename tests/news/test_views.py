@@ -1,0 +1,147 @@
+"""Every public page type renders, shows what it should, and costs a fixed number of queries."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from masthead.news.models import ArticlePage
+
+
+def html(response) -> BeautifulSoup:
+    assert response.status_code == 200, response.status_code
+    return BeautifulSoup(response.content, "html.parser")
+
+
+# Queries per page type, uncached. Most are Wagtail's routing (site, one query per tree level,
+# view restrictions); the rest are the page's own lists, fetched in bulk.
+QUERY_BUDGET = {"home": 19, "section": 18, "section page 2": 18, "article": 16, "author": 10, "tag": 10}
+
+
+def queries_for(client, url: str) -> int:
+    client.get(url)  # warm: renditions and caches are made once, not per request
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+@pytest.fixture
+def publication(make_section, make_author, make_article, make_image):
+    """A few sections, authors and tags; `grow()` adds many more of each."""
+    state = {"n": 0}
+    world = make_section("World")
+    mideast = make_section("Middle East", parent=world)
+    politics = make_section("Politics")
+    main = make_section("Main Stories")
+    authors = [make_author("Ada Reporter"), make_author("Ben Writer")]
+
+    def add(count: int, new_sections: int = 0) -> None:
+        sections = [world, mideast, politics] + [make_section(f"Extra {state['n']}-{i}") for i in range(new_sections)]
+        for i in range(count):
+            state["n"] += 1
+            n = state["n"]
+            writer = make_author(f"Writer {n}")
+            make_article(
+                sections[i % len(sections)],
+                f"Story {n}",
+                authors=[authors[n % 2], writer],
+                tags=["Gaza", f"tag {n}", f"other {n}"],
+                further=[main] if n % 2 else [],
+                standfirst="A standfirst.",
+                lead_image=make_image(f"Lead {n}"),
+                days_ago=n / 10,
+            )
+
+    add(16)  # enough that every block of the home front is full
+    first = ArticlePage.objects.order_by("pk").first()
+    return {"world": world, "politics": politics, "author": authors[0], "article": first, "grow": add}
+
+
+def urls_of(pub) -> dict[str, str]:
+    return {
+        "home": "/",
+        "section": pub["world"].url,
+        "section page 2": pub["world"].url + "?page=1",
+        "article": pub["article"].url,
+        "author": pub["author"].get_absolute_url(),
+        "tag": "/tags/gaza/",
+    }
+
+
+def test_query_budget_does_not_grow_with_content(client, publication, settings):
+    settings.MASTHEAD_PAGE_SIZE = 3
+    before = {name: queries_for(client, url) for name, url in urls_of(publication).items()}
+    publication["grow"](24, new_sections=3)
+    after = {name: queries_for(client, url) for name, url in urls_of(publication).items()}
+    assert after == before
+    # Pinned: a change that adds a query to a page type must update this on purpose.
+    assert before == QUERY_BUDGET
+
+
+def test_article_page_shows_story_and_metadata(client, publication):
+    article = publication["article"]
+    doc = html(client.get(article.url))
+    assert len(doc.find_all("h1")) == 1
+    assert doc.h1.get_text() == article.title
+    crumbs = [a.get_text() for a in doc.select("nav.breadcrumb a")]
+    assert crumbs == ["Home", "World"]
+    assert [a.get_text() for a in doc.select(".bylines a[rel=author]")] == ["Ben Writer", "Writer 1"]
+    assert {a.get_text() for a in doc.select(".tags a")} == {"Gaza", "tag 1", "other 1"}
+    assert "Also in" in doc.select_one(".article__also").get_text()
+    assert doc.select_one("link[rel=canonical]")["href"].endswith(article.url)
+    assert doc.select_one(".article__lead img")["alt"]
+    assert "min read" in doc.select_one(".article__dates").get_text()
+    assert "Updated" not in doc.select_one(".article__dates").get_text()
+
+
+def test_page_types_have_one_h1_landmarks_and_skip_link(client, publication):
+    for name, url in urls_of(publication).items():
+        doc = html(client.get(url))
+        assert len(doc.find_all("h1")) == 1, name
+        assert doc.find("main", id="main"), name
+        assert doc.find("header") and doc.find("footer") and doc.find("nav"), name
+        assert doc.select_one("a.skip-link")["href"] == "#main", name
+        assert doc.html["lang"] == "en", name
+        for img in doc.find_all("img"):
+            assert img.has_attr("alt") and img.has_attr("width") and img.has_attr("height"), (name, img)
+        # No third-party resources: every script, stylesheet and image is our own.
+        for tag, attr in (("script", "src"), ("link", "href"), ("img", "src")):
+            for element in doc.find_all(tag):
+                if element.get(attr) and tag != "link" or element.get("rel") in (["stylesheet"], ["icon"]):
+                    assert element[attr].startswith("/"), (name, element)
+
+
+def test_section_page_paginates_newest_first(client, publication, settings):
+    settings.MASTHEAD_PAGE_SIZE = 2
+    doc = html(client.get(publication["world"].url))
+    titles = [h.get_text() for h in doc.select(".card__headline")]
+    dates = [t["datetime"] for t in doc.select(".card__meta time")]
+    assert len(titles) == 2 and dates == sorted(dates, reverse=True)
+    assert doc.select_one("a[rel=next]")["href"] == "?page=2"
+    page2 = html(client.get(publication["world"].url + "?page=2"))
+    assert not set(titles) & {h.get_text() for h in page2.select(".card__headline")}
+    assert client.get(publication["world"].url + "?page=99").status_code == 404
+
+
+def test_new_article_appears_on_fronts_author_and_tag_pages(client, publication, make_article):
+    article = make_article(
+        publication["politics"], "Breaking: a new story", authors=[publication["author"]], tags=["Gaza"], days_ago=0
+    )
+    for url in ("/", publication["politics"].url, publication["author"].get_absolute_url(), "/tags/gaza/"):
+        assert article.title in html(client.get(url)).get_text(), url
+
+
+def test_draft_is_not_public(client, publication, make_article):
+    draft = make_article(publication["politics"], "Secret draft", publish=False)
+    assert client.get(draft.url).status_code == 404
+    assert "Secret draft" not in client.get("/").content.decode()
+
+
+def test_unknown_author_and_tag_are_404(client, db):
+    assert client.get("/authors/nobody/").status_code == 404
+    assert client.get("/tags/nothing/").status_code == 404
+    doc = BeautifulSoup(client.get("/no/such/page/").content, "html.parser")
+    assert doc.h1.get_text() == "Page not found"
