@@ -140,11 +140,15 @@ def tag_articles(tag) -> QuerySet:
 
 
 def article_context(article: ArticlePage) -> dict:
-    Byline = _model("ArticleByline")
-    bylines = Byline.objects.filter(article=article).select_related("author__photo").order_by("sort_order")
+    """Bylines, sections and tags of one article.
+
+    Read through the article's own relations rather than fresh queries, so an editor's preview
+    of unsaved changes (held in memory by modelcluster) shows what they typed.
+    """
+    further = [section for section in article.additional_sections.all() if section.live]
     return {
         "breadcrumb": section_trail(article),
-        "further_sections": list(article.additional_sections.live().public().order_by("title")),
-        "article_tags": list(article.tags.order_by("name")),
-        "bylines": list(bylines),
+        "further_sections": sorted(further, key=lambda section: section.title),
+        "article_tags": sorted(article.tags.all(), key=lambda tag: tag.name.casefold()),
+        "bylines": list(article.bylines.select_related("author__photo").order_by("sort_order")),
     }
