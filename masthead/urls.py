@@ -7,10 +7,22 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+
+
+class FaviconRedirect(RedirectView):
+    """Browsers ask for /favicon.ico; send them to the hashed SVG, looked up per request so
+    that importing the URLconf never needs collectstatic's manifest."""
+
+    permanent = False
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return static("masthead/favicon.svg")
+
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("favicon.ico", RedirectView.as_view(url=static("masthead/favicon.svg"), permanent=True)),
+    path("favicon.ico", FaviconRedirect.as_view()),
     path("", include("masthead.news.urls")),
 ]
 

@@ -15,6 +15,7 @@ ends and surrounding white space are normalised.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -67,6 +68,9 @@ def decode(data: bytes) -> str:
     """Bytes to text, refusing empty, binary and non-UTF-8 files with a readable reason."""
     if not data.strip():
         raise TextFormatError("the file is empty")
+    wide = _wide_encoding(data)
+    if wide:
+        raise TextFormatError(f"unreadable encoding: {wide} text, not UTF-8 (save the file as UTF-8)")
     if b"\x00" in data:
         raise TextFormatError("binary file (it contains NUL bytes), not text")
     try:
@@ -79,6 +83,24 @@ def decode(data: bytes) -> str:
     if controls > max(2, len(text) * MAX_CONTROL_SHARE):
         raise TextFormatError("binary file (it is full of control characters), not text")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """Name UTF-16/UTF-32 text (by its BOM, or by NUL high bytes in every other byte), else None."""
+    for bom, name in (
+        (codecs.BOM_UTF32_LE, "UTF-32"),
+        (codecs.BOM_UTF32_BE, "UTF-32"),
+        (codecs.BOM_UTF16_LE, "UTF-16"),
+        (codecs.BOM_UTF16_BE, "UTF-16"),
+    ):
+        if data.startswith(bom):
+            return name
+    even, odd = data[0::2], data[1::2]
+    for nuls, other in ((even, odd), (odd, even)):
+        # Mostly-ASCII UTF-16: one byte of each pair is NUL, the other almost never is.
+        if len(nuls) >= 4 and nuls.count(0) > 0.9 * len(nuls) and other.count(0) < 0.1 * len(other):
+            return "UTF-16"
+    return None
 
 
 def _is_furniture(paragraph: str) -> bool:
@@ -102,10 +124,16 @@ def split_sections(line: str, known: list[str] | tuple[str, ...] = ()) -> list[s
     return unique
 
 
-def _known_at(text: str, pos: int, known: list[str]) -> str | None:
-    folded = text.casefold()
+def _known_at(text: str, pos: int, start: int, known: list[str]) -> str | None:
+    """The known name at `pos`, if one starts a name there and ends where a name may end.
+
+    "Sport" is not found in "Sports", nor "US" in "Business", nor "Science" in "Science & Tech".
+    """
+    if pos != start and not (text[pos - 1].islower() and text[pos].isupper()):
+        return None
     for name in known:
-        if folded.startswith(name.casefold(), pos):
+        end = pos + len(name)
+        if text[pos:end].casefold() == name.casefold() and (end == len(text) or text[end].isupper()):
             return name
     return None
 
@@ -113,7 +141,7 @@ def _known_at(text: str, pos: int, known: list[str]) -> str | None:
 def _split_chunk(chunk: str, known: list[str]) -> list[str]:
     names, pos, start = [], 0, 0
     while pos < len(chunk):
-        match = _known_at(chunk, pos, known)
+        match = _known_at(chunk, pos, start, known)
         if match:
             if chunk[start:pos].strip():
                 names.append(chunk[start:pos].strip())
@@ -130,9 +158,9 @@ def _split_chunk(chunk: str, known: list[str]) -> list[str]:
     return names
 
 
-def _paragraphs(text: str) -> list[str]:
-    """Blocks separated by blank lines; hard-wrapped lines inside a block are joined."""
-    blocks = (" ".join(line.strip() for line in block.split("\n") if line.strip()) for block in re.split(r"\n\s*\n", text))
+def _blocks(text: str) -> list[list[str]]:
+    """Blocks separated by blank lines, each as its stripped non-blank lines."""
+    blocks = ([line.strip() for line in block.split("\n") if line.strip()] for block in re.split(r"\n\s*\n", text))
     return [block for block in blocks if block]
 
 
@@ -142,18 +170,21 @@ def parse(text: str, known_sections: list[str] | tuple[str, ...] = ()) -> Parsed
     if not stripped:
         raise TextFormatError("the file is empty")
     section_line, _, rest = stripped.partition("\n")
-    blocks = _paragraphs(rest)
+    blocks = _blocks(rest)
     if not blocks:
         raise TextFormatError("no headline: the file has only one line of text")
-    headline, paragraphs = blocks[0], blocks[1:]
+    dropped: list[str] = []
+    # Trailing furniture, whether a block per line ("Spread the love", blank, "Comment here")
+    # or several furniture lines in one block.
+    while len(blocks) > 1 and all(_is_furniture(line) for line in blocks[-1]):
+        dropped[:0] = blocks.pop()
+    # Hard-wrapped lines inside a block are joined.
+    headline, *paragraphs = (" ".join(block) for block in blocks)
     if len(headline) > MAX_HEADLINE:
         raise TextFormatError(
             f"no headline: the text after the section line is {len(headline)} characters long "
             f"(a headline has at most {MAX_HEADLINE}; is a blank line missing after it?)"
         )
-    dropped: list[str] = []
-    while paragraphs and _is_furniture(paragraphs[-1]):
-        dropped.insert(0, paragraphs.pop())
     if not paragraphs:
         raise TextFormatError("no body text after the headline")
     sections = split_sections(section_line, known_sections)

@@ -155,7 +155,7 @@ STORAGES = {
         ),
     },
 }
-WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
+# WhiteNoise caches hashed files for a year by itself; unhashed ones keep its short default.
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000

@@ -1,6 +1,7 @@
 """`masthead import-text FILE... [--section NAME] [--author NAME]`"""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from masthead.importers.service import ImportFailed, import_files
 
@@ -16,6 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args, files, section, author, **options):
         try:
             results = import_files(files, section=section, author=author)
+        except DatabaseError as exc:
+            raise CommandError(f"the database is not ready ({exc}); run `masthead migrate` first")
         except ImportFailed as failure:
             for line in failure.problems:
                 self.stderr.write(f"error: {line}")

@@ -27,8 +27,8 @@ class Command(BaseCommand):
             )
         if settings.DEBUG:
             raise CommandError("refusing to serve with DEBUG on: unset DEBUG or set DEBUG=0")
+        call_command("collectstatic", interactive=False, verbosity=0)
         if migrate:
             call_command("migrate", interactive=False, verbosity=1)
-        call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"masthead serving on http://{host}:{port}/ with {workers} workers × {threads} threads")
         run(host, port, workers, threads)

@@ -1,0 +1,230 @@
+"""`masthead serve`: refuses unsafe settings, and really serves (gunicorn, hashed compressed static)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+MASTHEAD = Path(sys.executable).with_name("masthead")
+START_TIMEOUT = 60  # seconds for collectstatic + gunicorn to answer
+
+
+def masthead_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of someone running `masthead` by hand: no test settings, SQLite in data_dir."""
+    drop = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update(MASTHEAD_DATA_DIR=str(data_dir), HOME=str(data_dir), **extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def migrated_template(tmp_path_factory) -> Path:
+    """A data directory after `masthead migrate`, made once per test run."""
+    if not MASTHEAD.exists():
+        pytest.skip(f"{MASTHEAD} is not installed")
+    template = tmp_path_factory.getbasetemp() / "masthead-migrated"
+    if not (template / "masthead.sqlite3").exists():
+        template.mkdir(exist_ok=True)
+        subprocess.run(
+            [MASTHEAD, "migrate", "--no-input", "-v0"], env=masthead_env(template), cwd=template, check=True, timeout=180
+        )
+    return template
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """GET without following redirects or decompressing; returns status, headers, raw body."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with OPENER.open(request, timeout=10) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+
+
+# --- Refusals ---------------------------------------------------------------------------------
+
+
+def refuse(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    if not MASTHEAD.exists():
+        pytest.skip(f"{MASTHEAD} is not installed")
+    # A port nobody listens on: if serve wrongly started, the timeout below would catch it.
+    return subprocess.run(
+        [MASTHEAD, "serve", "--port", str(free_port()), "--workers", "1"],
+        env=masthead_env(tmp_path, **env),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_refuses_the_demo_secret_key(tmp_path):
+    result = refuse(tmp_path)
+    assert result.returncode != 0
+    assert "refusing to serve with the demo secret key" in result.stderr
+    assert "SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "serving on" not in result.stdout
+    assert not (tmp_path / "static").exists()  # refused before doing anything
+
+
+def test_refuses_debug_on(tmp_path):
+    result = refuse(tmp_path, SECRET_KEY="a-real-secret-key-for-this-test-0123456789abcdef", DEBUG="1")
+    assert result.returncode != 0
+    assert "refusing to serve with DEBUG on" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "serving on" not in result.stdout
+
+
+# --- Serving ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(migrated_template, tmp_path_factory):
+    """`masthead serve` on a free loopback port, over a fresh copy of a migrated data directory."""
+    data = tmp_path_factory.mktemp("serve")
+    for f in migrated_template.glob("masthead.sqlite3*"):
+        shutil.copy2(f, data / f.name)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(data / "server.log", "w+")
+    proc = subprocess.Popen(
+        [MASTHEAD, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--threads", "2"],
+        env=masthead_env(data, SECRET_KEY="a-real-secret-key-for-this-test-0123456789abcdef"),
+        cwd=data,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"masthead serve exited with {proc.returncode}:\n{log.read()}")
+            try:
+                status, _, _ = get(base + "/")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail(f"masthead serve did not answer within {START_TIMEOUT}s:\n{log.read()}")
+                time.sleep(0.2)
+        yield {"base": base, "data": data, "proc": proc, "log": log}
+    finally:
+        proc.terminate()  # by PID: SIGTERM to the gunicorn master, which stops its workers
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+def test_serves_the_home_page(server):
+    status, headers, body = get(server["base"] + "/")
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+    html = body.decode("utf-8")
+    assert "<html" in html and "The Masthead" in html
+    assert headers.get("server", "").startswith("gunicorn")
+    assert headers.get("x-content-type-options") == "nosniff"
+    log = (server["data"] / "server.log").read_text()
+    assert "masthead serving on http://127.0.0.1:" in log
+
+
+def stylesheet_url(server) -> str:
+    _, _, body = get(server["base"] + "/")
+    match = re.search(r'<link rel="stylesheet" href="([^"]+)"', body.decode("utf-8"))
+    assert match, "no stylesheet link on the home page"
+    return match.group(1)
+
+
+def test_static_css_name_is_hashed(server):
+    url = stylesheet_url(server)
+    assert re.fullmatch(r"/static/masthead/css/site\.[0-9a-f]{12}\.css", url), url
+    # collectstatic ran into the data directory, with compressed copies beside the files.
+    name = url.rsplit("/", 1)[1]
+    assert (server["data"] / "static" / "masthead" / "css" / name).is_file()
+    assert (server["data"] / "static" / "staticfiles.json").is_file()
+
+
+def max_age(headers: dict[str, str]) -> int:
+    match = re.search(r"max-age=(\d+)", headers.get("cache-control", ""))
+    assert match, headers.get("cache-control")
+    return int(match.group(1))
+
+
+def test_hashed_css_is_cached_for_a_year_and_compressed_on_request(server):
+    url = server["base"] + stylesheet_url(server)
+    status, plain_headers, plain = get(url)
+    assert status == 200
+    assert plain_headers["content-type"].startswith("text/css")
+    assert "content-encoding" not in plain_headers
+    assert max_age(plain_headers) >= 365 * 24 * 3600
+    assert "accept-encoding" in plain_headers.get("vary", "").lower()
+    assert b"--accent" in plain
+
+    status, headers, body = get(url, {"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers.get("content-encoding") == "gzip"
+    assert max_age(headers) >= 365 * 24 * 3600
+    assert len(body) < len(plain)
+    assert gzip.decompress(body) == plain
+
+    status, headers, body = get(url, {"Accept-Encoding": "br, gzip"})
+    assert status == 200
+    assert headers.get("content-encoding") in {"br", "gzip"}
+    if headers["content-encoding"] == "gzip":
+        assert gzip.decompress(body) == plain
+    else:
+        assert len(body) < len(plain)
+
+
+def test_debug_is_off_a_404_shows_no_debug_page(server):
+    status, headers, body = get(server["base"] + "/no-such-page/nowhere/")
+    assert status == 404
+    html = body.decode("utf-8")
+    assert "We could not find that page" in html
+    assert "DEBUG = True" not in html
+    assert "Traceback" not in html
+    assert "URLconf" not in html and "technical_404" not in html
+
+
+def test_debug_is_off_admin_media_and_favicon_still_work(server):
+    status, headers, _ = get(server["base"] + "/favicon.ico")
+    assert status == 302  # temporary: the hashed name changes with each release
+    assert re.fullmatch(r"/static/masthead/favicon\.[0-9a-f]{12}\.svg", headers["location"]), headers["location"]
+    status, _, _ = get(server["base"] + headers["location"])
+    assert status == 200
+    status, _, body = get(server["base"] + "/admin/login/")
+    assert status == 200 and b"csrfmiddlewaretoken" in body
+
+
+def test_server_stops_on_sigterm(server):
+    # Last test of the module: the fixture's teardown must find a live process to stop.
+    assert server["proc"].poll() is None
