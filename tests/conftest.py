@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from masthead.importers.service import body_from_paragraphs
 from masthead.news.models import ArticleByline, ArticlePage, Author, HomePage, SectionPage
+from tests.cli_support import migrated_dir, migrated_template  # noqa: F401 (shared fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_FILE = REPO / "masthead" / "demo" / "seed-article.txt"

@@ -13,45 +13,9 @@ import pytest
 
 from masthead import cli
 from tests.conftest import SEED_FILE
+from tests.cli_support import masthead
 
-MASTHEAD = Path(sys.executable).with_name("masthead")
 SEED_URL = "/world/us-calls-on-israel-to-end-large-scale-ground-invasion-in-gaza/"
-
-
-def masthead_env(data_dir: Path) -> dict[str, str]:
-    """The environment of someone running `masthead` by hand: no test settings, SQLite in data_dir."""
-    drop = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}
-    env = {k: v for k, v in os.environ.items() if k not in drop}
-    env["MASTHEAD_DATA_DIR"] = str(data_dir)
-    return env
-
-
-def masthead(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    if not MASTHEAD.exists():
-        pytest.skip(f"{MASTHEAD} is not installed")
-    return subprocess.run(
-        [MASTHEAD, *args], env=masthead_env(data_dir), cwd=data_dir, capture_output=True, text=True, timeout=180
-    )
-
-
-@pytest.fixture(scope="module")
-def migrated_template(tmp_path_factory) -> Path:
-    """A data directory after `masthead migrate`, made once per test run."""
-    template = tmp_path_factory.getbasetemp() / "masthead-migrated"
-    if not (template / "masthead.sqlite3").exists():
-        template.mkdir(exist_ok=True)
-        result = masthead(template, "migrate", "--no-input", "-v0")
-        assert result.returncode == 0, result.stderr
-    return template
-
-
-@pytest.fixture
-def migrated_dir(migrated_template, tmp_path) -> Path:
-    target = tmp_path / "data"
-    target.mkdir()
-    for f in migrated_template.glob("masthead.sqlite3*"):
-        shutil.copy2(f, target / f.name)
-    return target
 
 
 # --- In process: argument handling ------------------------------------------------------------

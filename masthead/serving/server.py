@@ -40,5 +40,7 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
             "keepalive": 5,
             "accesslog": "-" if os.environ.get("ACCESS_LOG") else None,
             "preload_app": True,
+            # No gunicornc socket: two servers on one machine would otherwise share its path.
+            "control_socket_disable": True,
         }
     ).run()

@@ -18,11 +18,11 @@ from wagtail.models import Page
 from masthead.importers.text_format import read
 from masthead.news.models import ArticlePage, Author, SectionPage
 from tests.conftest import SEED_FILE
+from tests.cli_support import count_articles, masthead
 
 SEED_HEADLINE = "US Calls on Israel to End Large-Scale Ground Invasion in Gaza"
 SEED_SLUG = "us-calls-on-israel-to-end-large-scale-ground-invasion-in-gaza"
 SEED_URL = f"/world/{SEED_SLUG}/"
-MASTHEAD = Path(sys.executable).with_name("masthead")
 
 
 def seed_paragraphs() -> list[str]:
@@ -357,49 +357,6 @@ def read_error(path: Path) -> str:
 
 
 # --- Through the real `masthead` executable ---------------------------------------------------
-
-
-def masthead_env(data_dir: Path) -> dict[str, str]:
-    """The environment of someone running `masthead` by hand: no test settings, SQLite in data_dir."""
-    drop = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}
-    env = {k: v for k, v in os.environ.items() if k not in drop}
-    env["MASTHEAD_DATA_DIR"] = str(data_dir)
-    return env
-
-
-@pytest.fixture(scope="module")
-def migrated_template(tmp_path_factory) -> Path:
-    """A data directory after `masthead migrate`, made once per test run."""
-    if not MASTHEAD.exists():
-        pytest.skip(f"{MASTHEAD} is not installed")
-    template = tmp_path_factory.getbasetemp() / "masthead-migrated"
-    if not (template / "masthead.sqlite3").exists():
-        template.mkdir(exist_ok=True)
-        subprocess.run(
-            [MASTHEAD, "migrate", "--no-input", "-v0"], env=masthead_env(template), cwd=template, check=True, timeout=180
-        )
-    return template
-
-
-@pytest.fixture
-def migrated_dir(migrated_template, tmp_path) -> Path:
-    """A fresh copy of the migrated data directory for one test."""
-    target = tmp_path / "data"
-    target.mkdir()
-    for f in migrated_template.glob("masthead.sqlite3*"):
-        shutil.copy2(f, target / f.name)
-    return target
-
-
-def count_articles(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "masthead.sqlite3") as db:
-        return db.execute("SELECT COUNT(*) FROM news_articlepage").fetchone()[0]
-
-
-def masthead(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [MASTHEAD, *args], env=masthead_env(data_dir), cwd=data_dir, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_cli_refuses_bad_files_with_one_line_each_and_a_nonzero_exit(migrated_dir, tmp_path):

@@ -15,31 +15,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from tests.cli_support import MASTHEAD, masthead, masthead_env
 
-MASTHEAD = Path(sys.executable).with_name("masthead")
 START_TIMEOUT = 60  # seconds for collectstatic + gunicorn to answer
-
-
-def masthead_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """The environment of someone running `masthead` by hand: no test settings, SQLite in data_dir."""
-    drop = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
-    env = {k: v for k, v in os.environ.items() if k not in drop}
-    env.update(MASTHEAD_DATA_DIR=str(data_dir), HOME=str(data_dir), **extra)
-    return env
-
-
-@pytest.fixture(scope="module")
-def migrated_template(tmp_path_factory) -> Path:
-    """A data directory after `masthead migrate`, made once per test run."""
-    if not MASTHEAD.exists():
-        pytest.skip(f"{MASTHEAD} is not installed")
-    template = tmp_path_factory.getbasetemp() / "masthead-migrated"
-    if not (template / "masthead.sqlite3").exists():
-        template.mkdir(exist_ok=True)
-        subprocess.run(
-            [MASTHEAD, "migrate", "--no-input", "-v0"], env=masthead_env(template), cwd=template, check=True, timeout=180
-        )
-    return template
 
 
 def free_port() -> int:
