@@ -9,7 +9,7 @@ import os
 import sys
 
 # Dashed names for our commands; Django's own keep their names.
-ALIASES = {"import-text": "import_text"}
+ALIASES = {"import-text": "import_text", "comment-data": "comment_data"}
 
 
 def main(argv: list[str] | None = None) -> None:

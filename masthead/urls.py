@@ -24,6 +24,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("favicon.ico", FaviconRedirect.as_view()),
     path("", include("masthead.news.urls")),
+    path("", include("masthead.comments.urls")),
 ]
 
 if settings.DEBUG:

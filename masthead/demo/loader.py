@@ -111,6 +111,39 @@ def _load_story(home, path: Path, meta: dict, authors: dict[str, Author], now) -
     return article
 
 
+def _add_thread(article: ArticlePage, entry: dict, parent=None) -> None:
+    from masthead.comments.models import Comment
+
+    now = timezone.now()
+    published = article.first_published_at or now
+    # Threads span up to about six hours; squeeze them into the article's age so none is dated
+    # in the future.
+    created = published + (now - published) * min(entry["hours"], 7) / 8
+    comment = Comment.objects.create(
+        article=article,
+        parent=parent,
+        root=(parent.root or parent) if parent else None,
+        depth=parent.depth + 1 if parent else 0,
+        author_name=entry["name"],
+        author_email=entry["email"],
+        body=entry["body"],
+        state=Comment.State.APPROVED,
+        is_pick=entry.get("pick", False),
+        created_at=created,
+    )
+    for reply in entry.get("replies", []):
+        _add_thread(article, reply, comment)
+
+
+def load_comments(articles: dict[str, ArticlePage]) -> None:
+    """Approved conversations under several stories, the seed among them."""
+    threads = json.loads((CONTENT / "comments.json").read_text(encoding="utf-8"))
+    for key, entries in threads.items():
+        article = ArticlePage.objects.get(pk=articles[key].pk)
+        for entry in entries:
+            _add_thread(article, entry)
+
+
 @transaction.atomic
 def load_demo(stdout=None) -> int:
     """Load the demo into an empty site; returns the number of articles loaded."""
@@ -121,10 +154,11 @@ def load_demo(stdout=None) -> int:
     authors = ensure_authors(catalog)
     now = timezone.now()
     seed = _load_story(home, SEED_FILE, seed_meta, authors, now)
-    count = 1
+    loaded = {"seed": seed}
     for entry in catalog["articles"]:
-        _load_story(home, CONTENT / entry["file"], entry, authors, now)
-        count += 1
+        loaded[entry["file"]] = _load_story(home, CONTENT / entry["file"], entry, authors, now)
+    count = len(loaded)
+    load_comments(loaded)
     picks = [seed] + list(
         ArticlePage.objects.filter(additional_sections__title="Main Stories").exclude(pk=seed.pk).order_by("-first_published_at")[:2]
     )

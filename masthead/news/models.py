@@ -145,6 +145,9 @@ class ArticlePage(Page):
         help_text="Other sections this article also appears in.",
     )
     tags = ClusterTaggableManager(through=ArticleTag, blank=True)
+    comments_open = models.BooleanField(
+        default=True, help_text="Readers may comment on this article (site-wide rules still apply)."
+    )
     # Derived on save so lists and pages never count words per request.
     word_count = models.PositiveIntegerField(default=0, editable=False)
     # Set by `masthead import-text`: re-importing the same story updates this page.
@@ -167,6 +170,7 @@ class ArticlePage(Page):
         FieldPanel("additional_sections", widget=forms.CheckboxSelectMultiple),
         FieldPanel("tags"),
     ]
+    settings_panels = Page.settings_panels + [FieldPanel("comments_open")]
     search_fields = Page.search_fields + [
         index.SearchField("standfirst"),
         index.SearchField("body"),

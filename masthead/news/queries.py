@@ -44,8 +44,10 @@ def published_articles() -> QuerySet:
 
 def with_card_data(queryset: QuerySet) -> QuerySet:
     """What an article card shows, fetched in bulk: bylines, authors, lead image renditions."""
+    from masthead.comments.queries import approved_count_subquery
+
     Byline = _model("ArticleByline")
-    return queryset.select_related("lead_image").prefetch_related(
+    return queryset.annotate(comment_count=approved_count_subquery()).select_related("lead_image").prefetch_related(
         Prefetch("bylines", queryset=Byline.objects.select_related("author").order_by("sort_order")),
         Prefetch("lead_image__renditions", queryset=get_image_model().get_rendition_model().objects.all()),
     )

@@ -38,10 +38,12 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "masthead.news",
+    "masthead.comments",
     "masthead.importers",
     "masthead.demo",
     "masthead.serving",
     "wagtail.contrib.redirects",
+    "wagtail.contrib.settings",
     "wagtail.sites",
     "wagtail.users",
     "wagtail.snippets",
@@ -88,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "masthead.news.context_processors.navigation",
+                "wagtail.contrib.settings.context_processors.settings",
             ],
         },
     },
@@ -101,13 +104,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers proceed while an editor publishes; IMMEDIATE avoids the
+    # WAL lets readers proceed while an editor publishes; synchronous=FULL makes each commit
+    # durable across power loss, not only a process crash; IMMEDIATE avoids the
     # "database is locked" upgrade deadlock between concurrent writers.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
     }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -192,3 +196,9 @@ TAGGIT_CASE_INSENSITIVE = True
 MASTHEAD_PAGE_SIZE = int(os.environ.get("MASTHEAD_PAGE_SIZE", "20"))
 # Serve uploaded images from Django when no reverse proxy does it (the demo, small sites).
 MASTHEAD_SERVE_MEDIA = env_bool("MASTHEAD_SERVE_MEDIA", True)
+
+# Comment emails: printed to the console unless an SMTP server is configured.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "newsroom@localhost")

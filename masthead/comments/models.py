@@ -1,0 +1,173 @@
+"""Comments, their moderation states, and what the spam defence learns and blocks.
+
+A comment row is never the only copy of nothing: it is written once, exactly as the reader
+typed it, and moderation only changes its state. Personal data is kept to what the features
+need: the email (for trust and reply notifications, never shown), and the IP only as a keyed
+hash (for rate limits).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.functional import cached_property
+from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+
+from .spamfilter import MAX_TOKEN_LENGTH
+from .text import render
+
+MAX_DEPTH = 3  # replies deeper than this are shown flat, at this depth
+
+
+class CommentQuerySet(models.QuerySet):
+    def approved(self) -> CommentQuerySet:
+        return self.filter(state=Comment.State.APPROVED)
+
+
+class Comment(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", "Awaiting moderation"
+        APPROVED = "approved", "Approved"
+        SPAM = "spam", "Spam"
+        REMOVED = "removed", "Removed"
+
+    article = models.ForeignKey("news.ArticlePage", on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    # The top-level comment of the thread: one query fetches every reply of a page of threads.
+    root = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    depth = models.PositiveSmallIntegerField(default=0)
+    author_name = models.CharField(max_length=80)
+    author_email = models.EmailField(max_length=254, db_index=True)
+    body = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    hold_reasons = models.CharField(max_length=200, blank=True, help_text="Why the comment was held, if it was")
+    spam_score = models.FloatField(null=True, blank=True)
+    is_pick = models.BooleanField("editor's pick", default=False)
+    notify_replies = models.BooleanField(default=False)
+    deleted_by_author = models.BooleanField(default=False)
+    # What the spam filter last learned from this comment ("spam", "ham" or nothing), so that
+    # a moderator who changes their mind makes the filter unlearn the earlier lesson.
+    trained_as = models.CharField(max_length=4, blank=True, editable=False)
+    idempotency_key = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["article", "state", "depth", "created_at"], name="comment_thread_list"),
+            models.Index(fields=["root", "state"], name="comment_replies"),
+        ]
+        permissions = [("moderate_comment", "Can moderate comments")]
+
+    def __str__(self) -> str:
+        return f"{self.author_name}: {self.body[:60]}"
+
+    @cached_property
+    def html(self) -> str:
+        return render(self.body)
+
+    @property
+    def display_depth(self) -> int:
+        return min(self.depth, MAX_DEPTH)
+
+    @property
+    def is_visible(self) -> bool:
+        return self.state == self.State.APPROVED
+
+
+class BlockedTerm(models.Model):
+    """A word, link domain or email address that holds a comment for a moderator."""
+
+    class Kind(models.TextChoices):
+        WORD = "word", "Word or phrase"
+        DOMAIN = "domain", "Link domain"
+        EMAIL = "email", "Email address or domain"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.WORD)
+    value = models.CharField(max_length=200)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    panels = [FieldPanel("kind"), FieldPanel("value"), FieldPanel("note")]
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="unique_blocked_term")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+    def save(self, *args, **kwargs):
+        self.value = self.value.strip().casefold()
+        super().save(*args, **kwargs)
+
+
+class SpamToken(models.Model):
+    """How many spam and approved comments contained a token: the spam filter's memory."""
+
+    token = models.CharField(max_length=MAX_TOKEN_LENGTH, primary_key=True)
+    # Plain integers: unlearning decrements first and clamps at zero after.
+    spam = models.IntegerField(default=0)
+    ham = models.IntegerField(default=0)
+
+
+class EmailOptOut(models.Model):
+    """Someone who unsubscribed from every comment email; kept as a keyed hash, not the address."""
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+@register_setting(icon="comment")
+class CommentPolicy(BaseSiteSetting):
+    """The site's comment rules, edited under Settings › Comment policy."""
+
+    comments_enabled = models.BooleanField(default=True)
+    hold_first_comment = models.BooleanField(
+        default=True, help_text="Hold an email address's first comment until a moderator approves it."
+    )
+    close_after_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Close comments this many days after publication (empty: never)."
+    )
+    max_length = models.PositiveIntegerField(default=5000, help_text="Longest comment, in characters.")
+    link_hold_threshold = models.PositiveSmallIntegerField(
+        default=2, help_text="Hold comments with at least this many links."
+    )
+    min_seconds = models.PositiveSmallIntegerField(
+        default=3, help_text="Fastest a person can write a comment; quicker posts are treated as bots."
+    )
+    rate_limit_count = models.PositiveIntegerField(default=5, help_text="Comments allowed per IP address or email…")
+    rate_limit_minutes = models.PositiveIntegerField(default=10, help_text="…within this many minutes.")
+    spam_threshold = models.FloatField(
+        default=0.9, help_text="Spam probability above which the filter marks a comment as spam."
+    )
+    moderator_emails = models.TextField(
+        blank=True, help_text="Extra addresses told about held comments, one per line (moderators are always told)."
+    )
+
+    panels = [
+        FieldPanel("comments_enabled"),
+        FieldPanel("hold_first_comment"),
+        FieldPanel("close_after_days"),
+        FieldPanel("max_length"),
+        FieldPanel("link_hold_threshold"),
+        FieldPanel("min_seconds"),
+        FieldPanel("rate_limit_count"),
+        FieldPanel("rate_limit_minutes"),
+        FieldPanel("spam_threshold"),
+        FieldPanel("moderator_emails"),
+    ]
+
+    class Meta:
+        verbose_name = "comment policy"

@@ -1,0 +1,68 @@
+"""Reading comments for an article page: a fixed number of queries, however long the thread.
+
+A page of top-level comments is one query, every reply in those threads one more (through the
+`root` link), and the counts two: 5 comments or 5,000 cost the same four queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Count, OuterRef, Q, Subquery
+
+from .models import MAX_DEPTH, Comment
+
+THREADS_PER_PAGE = 50
+
+
+@dataclass
+class Node:
+    comment: Comment
+    children: list["Node"] = field(default_factory=list)
+
+
+def approved_count_subquery() -> Subquery:
+    """Per-article approved-comment count, for annotating article lists in the same query."""
+    counts = (
+        Comment.objects.approved()
+        .filter(article=OuterRef("pk"))
+        .order_by()
+        .values("article")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Subquery(counts)
+
+
+def shown():
+    """Approved comments, and the tombstones of ones their authors deleted (replies stay put)."""
+    return Comment.objects.filter(Q(state=Comment.State.APPROVED) | Q(deleted_by_author=True))
+
+
+def build_threads(roots: list[Comment], replies: list[Comment]) -> list[Node]:
+    """Nest replies under their parents; below MAX_DEPTH they continue flat at that depth."""
+    nodes = {c.pk: Node(c) for c in [*roots, *replies]}
+    for reply in replies:  # oldest first, so each level reads in order
+        parent = nodes.get(reply.parent_id)
+        while parent is not None and parent.comment.depth >= MAX_DEPTH:
+            parent = nodes.get(parent.comment.parent_id)
+        if parent is not None:
+            parent.children.append(nodes[reply.pk])
+    return [nodes[c.pk] for c in roots]
+
+
+def thread_page(article, page_number) -> dict:
+    """Editor's picks first, then the newest conversations; replies oldest first."""
+    top = shown().filter(article=article, depth=0).order_by("-is_pick", "-created_at", "-pk")
+    paginator = Paginator(top, THREADS_PER_PAGE)
+    try:
+        page = paginator.page(page_number or 1)
+    except (PageNotAnInteger, EmptyPage):
+        page = paginator.page(1)
+    roots = list(page.object_list)
+    replies = list(
+        shown().filter(root__in=[c.pk for c in roots]).order_by("created_at", "pk")
+    ) if roots else []
+    total = Comment.objects.approved().filter(article=article).count() if paginator.count else 0
+    return {"threads": build_threads(roots, replies), "comments_page": page, "comment_count": total}

@@ -1,0 +1,70 @@
+"""Comment text to HTML: built from the text, never from the commenter's HTML.
+
+A comment is stored exactly as submitted. To show it, we split it into paragraphs and lines,
+escape every character that means something in HTML, and turn http(s) URLs into links with
+rel="nofollow ugc noopener". The result then goes through nh3 (the ammonia sanitiser) allowing
+only p, br and a[href], as a second guard should the first ever be wrong.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import nh3
+
+# Bidirectional overrides and invisible formatting characters can disguise a link or flip
+# text direction across the page; they are dropped from what is shown (not from what is stored).
+_INVISIBLE = {"Cf"}
+_KEEP_FORMAT = {"\u200d"}  # zero-width joiner: needed by emoji sequences and some scripts
+URL_RE = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.IGNORECASE)
+# Trailing punctuation that ends a sentence rather than a URL.
+_TRAILING = ".,;:!?)]}»”’'\""
+LINK_REL = "nofollow ugc noopener"
+ALLOWED_TAGS = {"p", "br", "a"}
+
+
+def visible_text(text: str) -> str:
+    return "".join(
+        ch for ch in text if unicodedata.category(ch) not in _INVISIBLE or ch in _KEEP_FORMAT
+    )
+
+
+def count_links(text: str) -> int:
+    return len(URL_RE.findall(text)) + len(re.findall(r"(?<![\w/@.])www\.[\w-]+\.\w+", text, re.I))
+
+
+def _linkify_line(line: str) -> str:
+    out, pos = [], 0
+    for match in URL_RE.finditer(line):
+        url = match.group(0)
+        trimmed = url.rstrip(_TRAILING)
+        # Keep a closing parenthesis that belongs to the URL, as in Wikipedia links.
+        while url[len(trimmed) : len(trimmed) + 1] == ")" and trimmed.count("(") > trimmed.count(")"):
+            trimmed += ")"
+        end = match.start() + len(trimmed)
+        out.append(html.escape(line[pos : match.start()]))
+        href = html.escape(trimmed, quote=True)
+        out.append(f'<a href="{href}" rel="{LINK_REL}">{href}</a>')
+        pos = end
+    out.append(html.escape(line[pos:]))
+    return "".join(out)
+
+
+def render(text: str) -> str:
+    """The HTML shown for a comment: <p> per paragraph, <br> per line break, links."""
+    cleaned = visible_text(text.replace("\r\n", "\n").replace("\r", "\n"))
+    paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", cleaned) if p.strip()]
+    built = "".join(
+        "<p>" + "<br>".join(_linkify_line(line) for line in paragraph.split("\n")) + "</p>"
+        for paragraph in paragraphs
+    )
+    return nh3.clean(
+        built,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https"},
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )

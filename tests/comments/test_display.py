@@ -1,0 +1,136 @@
+"""What readers see: approved comments in threads, counts on pages and lists, fixed query cost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from masthead.comments.identity import DELETE_SALT, sign
+from masthead.comments.models import MAX_DEPTH, Comment
+from masthead.comments.queries import THREADS_PER_PAGE
+
+
+def doc(client, url) -> BeautifulSoup:
+    response = client.get(url)
+    assert response.status_code == 200
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def test_only_approved_comments_show_and_count(client, article, approved):
+    approved(body="Visible words")
+    for state in ("pending", "spam", "removed"):
+        Comment.objects.create(article=article, author_name="X", author_email="x@example.org", body=f"{state} words", state=state)
+    page = doc(client, article.url)
+    section = page.select_one("section#comments")
+    assert section.select_one(".comments__count").get_text() == "(1)"
+    text = section.get_text()
+    assert "Visible words" in text and "pending words" not in text and "spam words" not in text
+    assert "x@example.org" not in page.decode() and "ben@example.org" not in page.decode()  # emails never shown
+
+
+def test_count_shows_on_article_lists(client, article, approved):
+    approved()
+    approved(body="second")
+    card = [c for c in doc(client, "/world/").select(".card") if article.title in c.get_text()][0]
+    assert "2 comments" in card.select_one(".card__meta").get_text()
+
+
+def test_threads_nest_three_deep_then_flat(client, article, approved):
+    chain = [approved(body="level 0")]
+    for level in range(1, 6):
+        chain.append(approved(body=f"level {level}", parent=chain[-1]))
+    page = doc(client, article.url)
+    for level, comment in enumerate(chain):
+        item = page.select_one(f"#comment-{comment.pk}")
+        nesting = len(item.find_parents("ol", class_="comment-list--replies"))
+        assert nesting == min(level, MAX_DEPTH), (level, nesting)
+
+
+def test_editor_pick_is_pinned_first(client, article, approved):
+    pick = approved(body="the pick", is_pick=True)
+    approved(body="newer but not picked")
+    first = doc(client, article.url).select_one(".comment-list > li")
+    assert first["id"] == f"comment-{pick.pk}" and "Editor’s pick" in first.get_text()
+
+
+def test_comment_html_is_built_from_text(client, article, approved):
+    approved(body='<script>alert(1)</script> see https://example.org/a?b=1&c=2\n\nnext <img src=x onerror=alert(1)>')
+    body = doc(client, article.url).select_one(".comment__body")
+    assert not body.find("script") and not body.find("img")
+    assert [p.get_text() for p in body.find_all("p")][0].startswith("<script>alert(1)</script>")
+    link = body.find("a")
+    assert link["href"] == "https://example.org/a?b=1&c=2" and link["rel"] == ["nofollow", "ugc", "noopener"]
+
+
+def make_many(article, count: int) -> None:
+    now = timezone.now()
+    roots = Comment.objects.bulk_create(
+        Comment(article=article, author_name=f"R{i}", author_email=f"r{i}@example.org", body=f"root {i}",
+                state="approved", created_at=now - timedelta(seconds=i))
+        for i in range(count // 2)
+    )
+    Comment.objects.bulk_create(
+        Comment(article=article, parent=root, root=root, depth=1, author_name="re", author_email="re@example.org",
+                body=f"reply to {root.pk}", state="approved", created_at=now)
+        for root in roots[: count - len(roots)]
+    )
+
+
+def queries_for(client, url) -> int:
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_query_budget_same_for_5_and_5000_comments(client, make_section, make_article):
+    small = make_article(make_section("Small"), "Few comments")
+    large = make_article(make_section("Large"), "Many comments")
+    make_many(small, 5)
+    make_many(large, 5000)
+    assert queries_for(client, small.url) == queries_for(client, large.url)
+    page = doc(client, large.url)
+    assert len(page.select("section#comments > ol.comment-list > li")) == THREADS_PER_PAGE
+    assert page.select_one(".comments__count").get_text() == "(5000)"
+    more = page.select_one("section#comments a[rel=next]")["href"]
+    assert more == "?comments=2#comments"
+    second = doc(client, large.url + "?comments=2")
+    assert not {li["id"] for li in second.select("section#comments > ol.comment-list > li")} & {li["id"] for li in page.select("section#comments > ol.comment-list > li")}
+
+
+def test_signed_delete_link(client, article, approved):
+    comment = approved(body="regret")
+    token = sign(str(comment.pk), DELETE_SALT)
+    assert client.get(f"/comments/delete/{token}/").status_code == 200
+    assert client.get(f"/comments/delete/{comment.pk}:forged/").status_code == 404
+    assert client.post(f"/comments/delete/{token}/").status_code == 200
+    assert not Comment.objects.filter(pk=comment.pk).exists()
+
+
+def test_deleting_a_comment_with_replies_leaves_a_tombstone(client, article, approved):
+    parent = approved(body="original words")
+    reply = approved(body="a reply", parent=parent)
+    client.post(f"/comments/delete/{sign(str(parent.pk), DELETE_SALT)}/")
+    page = doc(client, article.url)
+    assert "original words" not in page.get_text()
+    assert "deleted by its author" in page.select_one(f"#comment-{parent.pk}").get_text()
+    assert "a reply" in page.select_one(f"#comment-{reply.pk}").get_text()
+
+
+def test_reply_page_without_javascript(client, article, approved):
+    parent = approved(body="reply to me")
+    page = doc(client, f"/comments/reply/{parent.pk}/")
+    form = page.select_one("form#comment-form")
+    assert form.select_one("input[name=parent]")["value"] == str(parent.pk)
+    assert form.select_one("input[name=ticket]")["value"]
+    assert "reply to me" in page.select_one("blockquote").get_text()
+
+
+@pytest.mark.parametrize("url", ["/comments/posted/123/", "/comments/posted/123:forged/"])
+def test_posted_page_needs_a_signed_token(client, db, url):
+    assert client.get(url).status_code == 404

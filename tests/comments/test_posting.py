@@ -1,0 +1,206 @@
+"""Posting rules: what is held, published, refused, and that nothing is stored twice or lost."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+from django.core import mail
+
+from masthead.comments.models import BlockedTerm, Comment
+from masthead.comments.moderation import moderate
+
+from .conftest import aged_ticket
+
+
+def test_first_comment_is_held_then_the_commenter_is_trusted(article, post):
+    first = post(article)
+    assert first.status_code == 201 and first.json()["status"] == "held"
+    comment = Comment.objects.get()
+    assert comment.state == Comment.State.PENDING and "first comment" in comment.hold_reasons
+    moderate([comment], Comment.State.APPROVED)
+    second = post(article, body="And a follow-up.")
+    assert second.json()["status"] == "published"
+    assert Comment.objects.get(body="And a follow-up.").state == Comment.State.APPROVED
+
+
+def test_text_is_stored_exactly_as_submitted(article, post):
+    body = "  “Quotes” — dashes… <b>tags</b>\r\n\r\nand\ttabs  "
+    post(article, body=body)
+    assert Comment.objects.get().body == body
+
+
+@pytest.mark.parametrize(
+    "term, body, email",
+    [
+        (("word", "miracle pill"), "Try this Miracle Pill today", "c@example.org"),
+        (("domain", "spam.example"), "see https://www.spam.example/x", "c@example.org"),
+        (("email", "bad.example"), "hello", "someone@bad.example"),
+    ],
+)
+def test_blocklist_holds_even_a_trusted_commenter(article, post, approved, term, body, email):
+    approved(email=email)  # trusted
+    BlockedTerm.objects.create(kind=term[0], value=term[1])
+    assert post(article, body=body, email=email).json()["status"] == "held"
+    assert "blocklist" in Comment.objects.get(body=body).hold_reasons
+
+
+def test_two_links_hold_a_trusted_commenter(article, post, approved):
+    approved(email="t@example.org")
+    assert post(article, body="one https://a.example", email="t@example.org").json()["status"] == "published"
+    held = post(article, body="https://a.example and https://b.example", email="t@example.org")
+    assert held.json()["status"] == "held"
+    assert "2 links" in Comment.objects.get(body__startswith="https://a").hold_reasons
+
+
+def test_honeypot_is_stored_as_spam_not_lost(article, post):
+    response = post(article, homepage="http://bot.example")
+    assert response.status_code == 201
+    assert Comment.objects.get().state == Comment.State.SPAM
+
+
+def test_too_fast_is_refused_and_nothing_stored(article, post):
+    response = post(article, ticket=aged_ticket(article, seconds=0.2))
+    assert response.status_code == 400 and response.json()["status"] == "retry"
+    assert not Comment.objects.exists()
+
+
+def test_same_ticket_twice_stores_once(article, post):
+    ticket = aged_ticket(article)
+    first = post(article, ticket=ticket)
+    again = post(article, ticket=ticket)
+    assert first.json() == again.json()
+    assert Comment.objects.count() == 1
+
+
+def test_ticket_for_another_article_or_forged_is_refused(article, post, make_article, make_section):
+    other = make_article(make_section("Sport"), "Another")
+    assert post(article, ticket=aged_ticket(other)).json()["status"] == "retry"
+    assert post(article, ticket=aged_ticket(article) + "x").json()["status"] == "retry"
+    assert not Comment.objects.exists()
+
+
+def test_without_javascript_a_confirmation_step_keeps_the_text(article, strict_client):
+    body = "No script here, “just” a form."
+    # The cached article page has no token: the first POST shows the text back with a fresh one.
+    response = strict_client.post(
+        f"/comments/post/{article.pk}/", {"name": "Ada", "email": "ada@example.org", "body": body}
+    )
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    doc = BeautifulSoup(response.content, "html.parser")
+    form = doc.select_one("form#comment-form")
+    assert form.select_one("textarea").get_text().removeprefix("\n") == body  # HTML drops that newline
+    fields = {i["name"]: i.get("value", "") for i in form.select("input") if i.get("name")}
+    assert fields["ticket"] and fields["csrfmiddlewaretoken"]
+    assert not Comment.objects.exists()
+    # The reader checks and posts: the ticket must have aged like a person's pause.
+    from masthead.comments import tickets
+    import time
+
+    aged = tickets.issue(article.pk, now=time.time() - 10)
+    response = strict_client.post(
+        f"/comments/post/{article.pk}/", {**fields, "body": body, "notify": "", "ticket": aged}
+    )
+    assert response.status_code == 302
+    page = strict_client.get(response["Location"])
+    assert b"awaiting moderation" in page.content and "no-store" in page["Cache-Control"]
+    assert Comment.objects.get().body == body
+
+
+def test_bad_csrf_token_never_stores(article, strict_client):
+    strict_client.get(f"/comments/ticket/{article.pk}/")
+    data = {"name": "Ada", "email": "ada@example.org", "body": "x", "ticket": aged_ticket(article)}
+    response = strict_client.post(f"/comments/post/{article.pk}/", {**data, "csrfmiddlewaretoken": "forged" * 6})
+    assert response.status_code == 200 and b"Check your comment" in response.content
+    assert not Comment.objects.exists()
+
+
+def test_ticket_endpoint_sets_csrf_cookie_and_is_never_cached(article, client):
+    response = client.get(f"/comments/ticket/{article.pk}/")
+    assert response.json()["ticket"] and response.json()["csrf_token"]
+    assert "csrftoken" in response.cookies
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_too_long_comment_is_refused_with_the_text_kept(article, post, policy):
+    policy.max_length = 50
+    policy.save()
+    body = "x" * 51
+    response = post(article, body=body, json=False)
+    assert response.status_code == 400
+    assert body in response.content.decode() and b"the limit is 50" in response.content
+    assert post(article, body=body).json()["errors"]["body"]
+    assert not Comment.objects.exists()
+
+
+def test_rate_limit_per_ip_and_email_with_a_readable_429(article, post, policy):
+    policy.rate_limit_count = 2
+    policy.save()
+    assert post(article, email="a@example.org").status_code == 201
+    assert post(article, email="b@example.org").status_code == 201
+    refused = post(article, email="c@example.org", body="kept text", json=False)
+    assert refused.status_code == 429
+    assert b"kept text" in refused.content and b"Please wait" in refused.content
+    assert Comment.objects.count() == 2
+
+
+def test_closed_article_and_close_after_days(article, post, policy):
+    article.comments_open = False
+    article.save_revision().publish()
+    assert post(article).status_code == 403
+    article.comments_open = True
+    article.save_revision().publish()
+    policy.close_after_days = 0
+    policy.save()
+    refused = post(article)
+    assert refused.status_code == 403 and "days after publication" in refused.json()["message"]
+    assert not Comment.objects.exists()
+
+
+def test_replies_nest_and_cannot_target_pending(article, post, approved):
+    parent = approved()
+    post(article, body="a reply", parent=str(parent.pk))
+    reply = Comment.objects.get(body="a reply")
+    assert (reply.parent, reply.root, reply.depth) == (parent, parent, 1)
+    pending = Comment.objects.create(article=article, author_name="P", author_email="p@example.org", body="p")
+    response = post(article, body="to pending", parent=str(pending.pk))
+    assert response.status_code == 400
+    assert not Comment.objects.filter(body="to pending").exists()
+
+
+def test_ip_is_stored_only_as_a_keyed_hash(article, post):
+    post(article, REMOTE_ADDR="203.0.113.9")
+    comment = Comment.objects.get()
+    assert re.fullmatch(r"[0-9a-f]{64}", comment.ip_hash)
+    assert "203.0.113.9" not in str(Comment.objects.values().get())
+
+
+def test_moderators_are_emailed_about_held_comments(article, post, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Group
+    from django.contrib.auth import get_user_model
+
+    mod = get_user_model().objects.create_user("mod", "mod@example.org", "pw")
+    mod.groups.add(Group.objects.get_or_create(name="Moderators")[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        post(article, body="needs a look")
+    assert [m.to for m in mail.outbox] == [["mod@example.org"]]
+    message = mail.outbox[0]
+    assert "needs a look" in message.body and "List-Unsubscribe" in message.extra_headers
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_reply_notification_and_one_click_unsubscribe(article, post, approved, client, django_capture_on_commit_callbacks):
+    parent = approved(email="parent@example.org", notify_replies=True)
+    approved(email="replier@example.org")  # trusted, so the reply is published at once
+    with django_capture_on_commit_callbacks(execute=True):
+        post(article, body="I disagree", email="replier@example.org", parent=str(parent.pk))
+    assert [m.to for m in mail.outbox] == [["parent@example.org"]]
+    link = re.search(r"<(http[^>]+)>", mail.outbox[0].extra_headers["List-Unsubscribe"]).group(1)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    assert client.post("/" + path, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        post(article, body="Still disagree", email="replier@example.org", parent=str(parent.pk))
+    assert mail.outbox == []
+    assert client.get("/" + path[:-3] + "xx/").status_code == 404  # forged token

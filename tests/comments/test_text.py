@@ -1,0 +1,25 @@
+from masthead.comments.text import count_links, render
+
+
+def test_paragraphs_and_line_breaks():
+    assert render("one\ntwo\n\nthree") == "<p>one<br>two</p><p>three</p>"
+
+
+def test_everything_is_escaped():
+    html = render('<a href="javascript:alert(1)">x</a> & "quotes"')
+    assert "<a" not in html.replace("&lt;a", "") and "&amp;" in html
+
+
+def test_only_http_links_are_made_and_trailing_punctuation_stays_out():
+    html = render("See https://example.org/page. Or (https://en.example/wiki/A_(b)) javascript:alert(1)")
+    assert '<a href="https://example.org/page" rel="nofollow ugc noopener">' in html
+    assert 'href="https://en.example/wiki/A_(b)"' in html
+    assert "javascript:alert(1)" in html and 'href="javascript' not in html
+
+
+def test_bidi_overrides_are_not_shown():
+    assert "\u202e" not in render("evil\u202eexe.txt")
+
+
+def test_count_links():
+    assert count_links("a https://x.example b http://y.example www.z.example") == 3
