@@ -25,6 +25,9 @@ urlpatterns = [
     path("favicon.ico", FaviconRedirect.as_view()),
     path("", include("masthead.news.urls")),
     path("", include("masthead.comments.urls")),
+    path("", include("masthead.distribution.urls")),
+    path("", include("masthead.search.urls")),
+    path("", include("masthead.api.urls")),
 ]
 
 if settings.DEBUG:

@@ -155,6 +155,7 @@ class ArticlePage(Page):
 
     parent_page_types = ["news.SectionPage"]
     subpage_types: list[str] = []
+    exclude_fields_in_copy = ["related_ids"]
 
     content_panels = [
         TitleFieldPanel("title", heading="Headline"),  # fills the slug as the editor types
@@ -171,9 +172,17 @@ class ArticlePage(Page):
         FieldPanel("tags"),
     ]
     settings_panels = Page.settings_panels + [FieldPanel("comments_open")]
+    # Precomputed on publish by masthead.news.related (never on a reader's request): up to
+    # related.STORED ids of related articles, best first. Not restored from old revisions.
+    related_ids = models.JSONField(default=list, blank=True, editable=False)
+
     search_fields = Page.search_fields + [
         index.SearchField("standfirst"),
         index.SearchField("body"),
+        # Bylines and tags are searchable text too (masthead.search re-indexes on publish,
+        # once modelcluster has saved them, and when an author or tag is renamed).
+        index.RelatedFields("bylines", [index.RelatedFields("author", [index.SearchField("name")])]),
+        index.RelatedFields("tags", [index.SearchField("name")]),
         index.FilterField("first_published_at"),
     ]
 
@@ -183,6 +192,13 @@ class ArticlePage(Page):
     def save(self, *args, **kwargs):
         self.word_count = len(self.plain_text().split())
         return super().save(*args, **kwargs)
+
+    def with_content_json(self, content):
+        # related_ids is derived from the live site, not edited: keep the current value when
+        # a revision is loaded for preview or publishing.
+        obj = super().with_content_json(content)
+        obj.related_ids = self.related_ids
+        return obj
 
     def plain_text(self) -> str:
         """Standfirst and body as plain text, for word counts and analysis."""

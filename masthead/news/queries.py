@@ -148,9 +148,16 @@ def article_context(article: ArticlePage) -> dict:
     of unsaved changes (held in memory by modelcluster) shows what they typed.
     """
     further = [section for section in article.additional_sections.all() if section.live]
-    return {
-        "breadcrumb": section_trail(article),
+    breadcrumb = section_trail(article)
+    context = {
+        "breadcrumb": breadcrumb,
         "further_sections": sorted(further, key=lambda section: section.title),
         "article_tags": sorted(article.tags.all(), key=lambda tag: tag.name.casefold()),
         "bylines": list(article.bylines.select_related("author__photo").order_by("sort_order")),
     }
+    # Related reading under the story ("Related", "More in <section>"): a fixed number of
+    # queries, from ids stored on publish. See masthead/news/related.py.
+    from .related import reading
+
+    context.update(reading(article, section=breadcrumb[-1] if breadcrumb else None))
+    return context

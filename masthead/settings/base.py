@@ -39,6 +39,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "masthead.news",
     "masthead.comments",
+    "masthead.distribution",
+    "masthead.search",
+    "masthead.api",
     "masthead.importers",
     "masthead.demo",
     "masthead.serving",

@@ -3,6 +3,7 @@
 Each override says why; DATABASE_URL still picks SQLite or PostgreSQL, so one suite runs on both.
 """
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -18,3 +19,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
+# One test database per run, so that two runs on one PostgreSQL server (a developer's and CI's,
+# or two developers') never drop each other's database mid-run.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"test_masthead_{os.getpid()}"}  # noqa: F405
