@@ -171,13 +171,16 @@ def reading(article, section=None) -> dict:
     stored = [pk for pk in (article.related_ids or []) if isinstance(pk, int) and pk != article.pk][:STORED]
 
     live = queries.published_articles()
-    # Newest first in the primary section: a range of the path index plus a top-N sort.
+    # Newest first in the primary section: a range of the path index plus a top-N sort. The
+    # range (children's paths are the parent's plus one step of 0-9A-Z) rather than
+    # path__startswith, whose LIKE cannot use an index on SQLite (LIKE ignores case there).
     more_ids = list(
-        live.filter(path__startswith=parent_path, depth=article.depth)
+        live.filter(path__gt=parent_path, path__lte=parent_path + "Z" * Page.steplen, depth=article.depth)
         .exclude(pk=article.pk)
         .values_list("pk", flat=True)[: SHOWN + STORED]
     )
-    cards = {a.pk: a for a in queries.attach_sections(queries.with_card_data(live.filter(pk__in=stored + more_ids)))}
+    loaded = queries.attach_sections(queries.with_card_data(live.filter(pk__in=stored + more_ids)))
+    cards = {a.pk: a for a in loaded}
     related = [cards[pk] for pk in stored if pk in cards][:SHOWN]
     shown = {a.pk for a in related}
     more = [cards[pk] for pk in more_ids if pk in cards and pk not in shown][:SHOWN]

@@ -143,7 +143,9 @@ def _match_sqlite(terms: list[str], match_any: bool) -> tuple[dict, str, list]:
         "where": [
             f"{FTS} MATCH %s",
             f"{FTS}.rowid = {INDEX}.id",
-            f"{INDEX}.content_type_id = %s",
+            # The unary + keeps SQLite from reaching the index table through its content type
+            # index and probing FTS5 once per row; the MATCH must drive the query.
+            f"+{INDEX}.content_type_id = %s",
             f"news_articlepage.page_ptr_id = CAST({INDEX}.object_id AS INTEGER)",
         ],
         "params": [fts5_query(terms, match_any), _article_content_type_id()],

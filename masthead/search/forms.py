@@ -28,6 +28,18 @@ class DatePicker(forms.DateInput):
     def __init__(self) -> None:
         super().__init__(format="%Y-%m-%d")
 
+    def format_value(self, value):
+        # A date input may only hold an ISO date: show what was typed in that form, or nothing
+        # if it was no date at all (the field's error message says so).
+        if isinstance(value, str):
+            for date_format in DATE_FORMATS:
+                try:
+                    return datetime.datetime.strptime(value.strip(), date_format).date().isoformat()
+                except ValueError:
+                    continue
+            return None
+        return super().format_value(value)
+
 
 class PlainSelect(forms.Select):
     """A <select> rendered in Python: Django renders each option through a template, which
@@ -64,14 +76,21 @@ class SearchForm(forms.Form):
         widget=PlainSelect,
     )
     author = forms.ModelChoiceField(
-        label="Author", queryset=Author.objects.only("name", "slug"), to_field_name="slug", required=False, empty_label="All authors",
+        label="Author",
+        queryset=Author.objects.only("name", "slug"),
+        to_field_name="slug",
+        required=False,
+        empty_label="All authors",
         widget=PlainSelect,
     )
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("auto_id", "search-%s")
         super().__init__(*args, **kwargs)
-        self.fields["section"].queryset = SectionPage.objects.live().public().order_by("path")
+        # Reached through the (small) section table: joined from the page side, SQLite without
+        # statistics walks every page's path to avoid a sort (~0.1 s at 100,000 articles).
+        sections = SectionPage.objects.filter(pk__in=SectionPage.objects.values("pk"))
+        self.fields["section"].queryset = sections.live().public().order_by("path")
         # "from" and "to" are the GET parameters; they are not valid Python names for a class body.
         date_widget = DatePicker()
         self.fields["from"] = forms.DateField(

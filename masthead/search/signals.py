@@ -32,7 +32,8 @@ def reindex_articles(queryset) -> int:
 
     pks = list(queryset.order_by().values_list("pk", flat=True).distinct())
     for start in range(0, len(pks), REINDEX_BATCH):
-        batch = list(ArticlePage.get_indexed_objects().filter(pk__in=pks[start : start + REINDEX_BATCH]))
+        articles = ArticlePage.get_indexed_objects().prefetch_related("bylines__author")
+        batch = list(articles.filter(pk__in=pks[start : start + REINDEX_BATCH]))
         for backend in get_search_backends(with_auto_update=True):
             backend.add_bulk(ArticlePage, batch)
     return len(pks)
@@ -47,13 +48,18 @@ def article_published(sender, instance, **kwargs) -> None:
 
 def remember_old_name(sender, instance, **kwargs) -> None:
     if instance.pk:
-        instance._masthead_old_name = sender.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
+        old = sender.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
+        instance._masthead_old_name = old
+
+
+def renamed(instance) -> bool:
+    return getattr(instance, "_masthead_old_name", instance.name) != instance.name
 
 
 def author_saved(sender, instance, created, **kwargs) -> None:
     from masthead.news.models import ArticlePage
 
-    if kwargs.get("raw") or created or getattr(instance, "_masthead_old_name", instance.name) == instance.name:
+    if kwargs.get("raw") or created or not renamed(instance):
         return
     reindex_articles(ArticlePage.objects.filter(bylines__author=instance))
 
@@ -61,7 +67,7 @@ def author_saved(sender, instance, created, **kwargs) -> None:
 def tag_saved(sender, instance, created, **kwargs) -> None:
     from masthead.news.models import ArticlePage
 
-    if kwargs.get("raw") or created or getattr(instance, "_masthead_old_name", instance.name) == instance.name:
+    if kwargs.get("raw") or created or not renamed(instance):
         return
     reindex_articles(ArticlePage.objects.filter(tagged_items__tag=instance))
 
@@ -71,5 +77,6 @@ def connect() -> None:
 
     page_published.connect(article_published, sender=ArticlePage, dispatch_uid="masthead.search.published")
     for model, handler in ((Author, author_saved), (Tag, tag_saved)):
-        pre_save.connect(remember_old_name, sender=model, dispatch_uid=f"masthead.search.old_name.{model.__name__}")
-        post_save.connect(handler, sender=model, dispatch_uid=f"masthead.search.renamed.{model.__name__}")
+        uid = f"masthead.search.{model.__name__}"
+        pre_save.connect(remember_old_name, sender=model, dispatch_uid=f"{uid}.old_name")
+        post_save.connect(handler, sender=model, dispatch_uid=f"{uid}.renamed")

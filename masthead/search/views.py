@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.functional import cached_property
 
 from masthead.news import queries
-from masthead.news.models import ArticleByline
+from masthead.news.models import ArticleByline, ArticlePage
 
 from . import engine, highlight
 from .forms import SearchForm
@@ -46,7 +46,8 @@ def filtered_articles(form: SearchForm):
     # A section includes its subsections and the articles filed there as a further section.
     articles = queries.section_articles(section) if section else queries.published_articles()
     if data.get("author"):
-        articles = articles.filter(pk__in=ArticleByline.objects.filter(author=data["author"]).values("article_id"))
+        bylines = ArticleByline.objects.filter(author=data["author"])
+        articles = articles.filter(pk__in=bylines.values("article_id"))
     start, end = form.published_range()
     if start:
         articles = articles.filter(first_published_at__gte=start)
@@ -74,7 +75,11 @@ def search(request: HttpRequest) -> HttpResponse:
         page_obj = paginator.page(1)
     except EmptyPage:
         raise Http404("No such page of results")
-    results = queries.attach_sections(queries.with_card_data(page_obj.object_list))
+    # Rank and cut the page on ids alone, then load the cards of those few: sorting the matches
+    # with their card columns (body, comment counts) costs far more when a word is common.
+    ids = list(page_obj.object_list.values_list("pk", flat=True))
+    cards = {a.pk: a for a in queries.with_card_data(ArticlePage.objects.filter(pk__in=ids))}
+    results = queries.attach_sections([cards[pk] for pk in ids if pk in cards])
     for article in results:
         article.snippet = highlight.snippet(article.plain_text(), terms)
     page_obj.object_list = results

@@ -219,6 +219,10 @@ def test_bad_filters_are_shown_as_form_errors(client, world, make_article):
             doc.find(id=i["aria-describedby"].split()[-1]) for i in invalid
         ), params  # each error is tied to its field
         assert "Please correct" in doc.select_one("[role=status]").get_text(), params
+        for date_input in doc.select("input[type=date]"):  # only ISO dates in a date input
+            assert date_input.get("value") in (None, "2024-05-01", "2024-04-01", "0001-01-01"), params
+    typed = search(client, q="harvest", **{"from": "02/03/2024"})
+    assert typed.select_one("#search-from")["value"] == "2024-03-02"
 
 
 def test_results_are_paginated_keeping_the_query_and_filters(client, world, make_article, settings):
