@@ -1,6 +1,6 @@
 """The `masthead` command: our jobs plus every Django management command.
 
-`masthead demo`, `masthead serve`, `masthead import-text`, and e.g. `masthead migrate`.
+`masthead demo`, `masthead serve`, `masthead import-text`, `masthead sources`, and e.g. `masthead migrate`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ ALIASES = {"import-text": "import_text", "comment-data": "comment_data"}
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "sources":
+        # Plain Python, no Django: fast enough to run once per file.
+        from masthead.sourcing.cli import main as sources
+
+        sys.exit(sources(args[1:]))
     if args:
         args[0] = ALIASES.get(args[0], args[0])
     if args and args[0] == "serve":
