@@ -24,6 +24,7 @@ def analyse(text: str, language: str = "en") -> dict:
     masked = text_rules.masked(text, segments)
     sentence_spans = [span for p in paras for span in text_rules.sentences(masked, p.start, p.end, text, lex.cue_verbs)]
     register = Register(text, lex)
+    register.quoted_spans = [(g.start, g.end) for g in segments]
     figures = figure_rules.find_figures(masked, lex)
     attributor = Attributor(text, masked, segments, sentence_spans, register, lex)
     quotes = attributor.run([(f.start, f.end) for f in figures])

@@ -48,6 +48,7 @@ SOURCE_PHRASE = re.compile(
     r"\b(?:figures|data|statistics|estimates|numbers|a report|the report|a survey|a study|research|a poll|analysis|an analysis|records|a count|a tally|a census|modelling|forecasts?)\s+"
     r"(?:from|by|published by|released by|compiled by|produced by|of)\s+(?P<src>(?:the\s+)?[A-Z][\w'’&.-]*(?:\s+(?:of|for|and|the|[A-Z][\w'’&.-]*))*)"
     r"|(?P<src2>(?:the\s+)?[A-Z][\w'’&.-]*(?:\s+(?:of|for|the|[A-Z][\w'’&.-]*))*)(?:’s|'s)?\s+(?:figures|data|statistics|estimates|records|survey|report|count|tally)\s+(?:show|showed|shows|suggest|suggests|suggested|put|puts|found|find)\b"
+    r"|\b(?:survey|poll|study|report|analysis|census|audit|review)\b[^.;]{0,60}?\b(?:by|from|for)\s+(?P<src4>(?:the\s+)?[A-Z][\w'’&.-]*(?:\s+(?:of|for|the|[A-Z][\w'’&.-]*))*)"
     r"|(?P<src3>(?:the\s+)?[A-Z][\w'’&.-]*(?:\s+(?:of|for|the|[A-Z][\w'’&.-]*))*)\s+(?:estimates?|estimated|reported|reports|recorded|records|counted|counts|puts|put|calculated|calculates|found|finds|says|said)\b"
 )
 
@@ -55,6 +56,19 @@ SOURCE_PHRASE = re.compile(
 NOT_COUNTED = {"years", "months", "weeks", "days", "hours", "minutes", "seconds", "decades", "centuries", "times",
                "votes", "seats", "goals", "points", "runs", "laps", "innings", "overs", "sets", "games",
                "matches", "rounds", "is", "was", "has", "as", "its", "this", "his", "us"}
+
+
+# A cheap test per pattern: a window without these words cannot hold that kind of figure.
+PREREQUISITES = [re.compile(r, re.I) if r else None for r in (
+    r"\bbetween\b", r"\d\s?" + UNITS, r"\dp\b", r"\bof\s+(?:its|the|them|their|those|these|our|his|her)\b",
+    r"[$£€]", r"dollars|pounds|euros|yen|rupees|francs", r"%|per ?cent", r"half|third|quarter|fifth|tenth|nine in ten",
+    r"\d", r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|several|hundreds|thousands|tens|millions)\s")]
+assert len(PREREQUISITES) == len(PATTERNS)
+VAGUE = re.compile(r"(?:tens of )?(?:millions|thousands|hundreds|dozens) of\b", re.I)
+ORDINAL_USE = re.compile(r"\s+(?!of\b|more\b|less\b|fewer\b|since\b|in\b|on\b|to\b|from\b|and\b|or\b|over\b|last\b|this\b)[a-z]+")
+ANCHOR = re.compile(r"\d|(?<![a-z])(?:[Hh]alf|[Tt]hirds?|[Qq]uarters?|[Ff]ifths?|[Tt]enth|[Oo]ne|[Tt]wo|[Tt]hree|[Ff]our|"
+                    r"[Ff]ive|[Ss]ix|[Ss]even|[Ee]ight|[Nn]ine|[Tt]en|[Ee]leven|[Tt]welve|[Ss]everal|[Dd]ozens?|"
+                    r"[Hh]undreds|[Tt]housands|[Mm]illions)(?![a-z])")
 
 
 @dataclass
@@ -71,8 +85,10 @@ def find_figures(masked: str, lex: Lexicon) -> list[Figure]:
     """Figures in the masked text (quotations hidden), longest match first, no overlaps."""
     found: list[Figure] = []
     taken: list[tuple[int, int]] = []
-    for kind, pattern in PATTERNS:
-        for m in pattern.finditer(masked):
+    windows = _windows(masked)
+    for (kind, pattern), needs in zip(PATTERNS, PREREQUISITES):
+        spans = [(ws, we) for ws, we in windows if needs is None or needs.search(masked, ws, we)]
+        for m in (m for ws, we in spans for m in pattern.finditer(masked, ws, we)):
             s, e = m.start(), m.end()
             text = m.group(0)
             if any(s < te and ts < e for ts, te in taken):
@@ -83,8 +99,11 @@ def find_figures(masked: str, lex: Lexicon) -> list[Figure]:
                 figure = _count(masked, s, e, text, lex)
                 if figure is None:
                     continue
-                if not re.search(r"\d|million|billion|thousand", text, re.I):
-                    figure.needs_source = False  # "four people", "several of them": context, not statistics
+                if not re.search(r"\d|million|billion|thousand", text, re.I) or VAGUE.match(text):
+                    figure.needs_source = False  # "four people", "millions of customers": context, not statistics
+            elif kind == "fraction" and re.fullmatch(r"(?:a|one) (?:third|quarter|fifth|tenth)", text.lower()) \
+                    and ORDINAL_USE.match(masked, e):
+                continue  # "a third term", "a quarter final": ordinals, not shares
             else:
                 e = s + len(text.rstrip(" ,.;"))
                 figure = Figure(s, e, kind, _value(masked[s:e], kind))
@@ -92,6 +111,23 @@ def find_figures(masked: str, lex: Lexicon) -> list[Figure]:
             found.append(figure)
     found.sort(key=lambda f: f.start)
     return found
+
+
+def _windows(masked: str) -> list[tuple[int, int]]:
+    """Stretches of text around a digit or a number word: the only places a figure can be.
+
+    The figure patterns are long alternations; running them only near an anchor makes the
+    analysis several times faster on ordinary copy, where numbers are sparse.
+    """
+    spans: list[tuple[int, int]] = []
+    for m in ANCHOR.finditer(masked):
+        start = masked.rfind(" ", 0, max(0, m.start() - 28)) + 1
+        end = min(len(masked), m.end() + 70)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
 
 
 def _is_age(masked: str, s: int, e: int) -> bool:
@@ -178,6 +214,6 @@ def sourced_by_phrase(sentence: str) -> tuple[str, int] | None:
     m = SOURCE_PHRASE.search(sentence)
     if not m:
         return None
-    name = m.group("src") or m.group("src2") or m.group("src3")
-    key = "src" if m.group("src") else ("src2" if m.group("src2") else "src3")
+    key = next(k for k in ("src", "src2", "src4", "src3") if m.group(k))
+    name = m.group(key)
     return name.strip(), m.start(key)

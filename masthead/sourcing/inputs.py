@@ -13,6 +13,7 @@ from pathlib import Path
 
 from masthead.importers.text_format import TextFormatError, decode
 
+MIN_WORDS = 8
 HTML_START = re.compile(rb"^\s*(?:<!doctype html|<html|<head|<body|<article|<meta|<!--)", re.I)
 
 
@@ -55,7 +56,7 @@ def _html_text(data: bytes) -> str:
     doc = trafilatura.bare_extraction(markup, include_comments=False, include_tables=False,
                                       with_metadata=True, favor_precision=True)
     body = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
-    if not body:
+    if len(body.split()) < MIN_WORDS:  # a menu or a cookie notice is not an article
         raise InputError("no article text found in this HTML page")
     title = (getattr(doc, "title", None) or "").strip()
     paragraphs = [line.strip() for line in body.splitlines() if line.strip()]

@@ -34,10 +34,16 @@ TIME_WORDS = {"on", "in", "at", "last", "this", "next", "earlier", "later", "yes
               "to", "of", "during", "by", "for", "his", "her", "their", "its", "radio", "television",
               "tv", "podcast", "hearing", "court", "parliament", "video", "message"}
 LEADING_SKIP = {"the", "but", "and", "meanwhile", "however", "yet"}
+RESUMED = re.compile(r"[^" + MASK + r".;:]{0,60},\s*" + MASK)
+ONLY_QUOTED = re.compile(r"[" + MASK + r"\s,.;:]*")
+ADVERBIAL_START = {"on", "in", "at", "during", "to", "last", "this", "earlier", "later", "yesterday", "today",
+                   "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "again",
+                   "also", "repeatedly", "privately", "publicly", "before", "after", "after", "when", "while",
+                   "recently", "separately", "afterwards", "outside", "inside", "from", "via", "by"}
 ACCORDING = re.compile(r"\baccording to\b", re.I)
 APPOSITIVE_CUT = re.compile(r",\s+(?:an?|the)\s+\w+(?:\s+\w+)?\s+(?:that|which|who)\b")
-SECOND_CLAUSE = re.compile(r",?\s+and\s+that\s+")
 LABEL_VERBS = {"describes", "described", "describe", "calls", "called", "call", "dubbed", "dubs", "branded",
+               "dismissed", "dismisses", "hailed", "hails", "praised",
                "brands", "labelled", "labeled", "termed", "terms"}
 
 
@@ -52,23 +58,27 @@ class Quote:
     speaker_span: tuple[int, int] | None = None
 
 
-@dataclass
 class Tok:
-    text: str
-    start: int
-    end: int
+    """One word, mark or masked quotation of a sentence, with its lowercase form computed once."""
 
-    @property
-    def low(self) -> str:
-        return self.text.lower().replace("’", "'")
+    __slots__ = ("text", "start", "end", "low", "masked")
 
-    @property
-    def masked(self) -> bool:
-        return self.text[0] == MASK
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text, self.start, self.end = text, start, end
+        low = text.lower()
+        self.low = low.replace("’", "'") if "’" in low else low
+        self.masked = text[0] == MASK
 
 
 def _tokens(masked: str, start: int, end: int) -> list[Tok]:
-    return [Tok(m.group(0), m.start(), m.end()) for m in TOKEN.finditer(masked, start, end)]
+    return [Tok(masked[a:b], a, b) for a, b in map(_SPAN, TOKEN.finditer(masked, start, end))]
+
+
+_SPAN = re.Match.span
+
+
+COORDINATOR = re.compile(r",?\s+(?:but|and|while)\s+")
+WORDS = re.compile(r"[a-z]+|According")
 
 
 class Attributor:
@@ -86,8 +96,7 @@ class Attributor:
         self.last_speaker: tuple | None = None
         self.last_institution: Speaker | None = None
         self.content_end = 0
-        cues = "|".join(sorted(self.lex.cue_verbs, key=len, reverse=True))
-        self.coordinated_cut = re.compile(r",?\s+(?:but|and|while)\s+(?:[\w'’-]+\s+){0,3}?(?:" + cues + r")\b")
+        self.cue_words = lex.cue_verbs | LABEL_VERBS | {"according", "According"}
 
     # -- public -----------------------------------------------------------------------------------
     def run(self, figure_spans: list[tuple[int, int]]) -> list[Quote]:
@@ -100,6 +109,8 @@ class Attributor:
 
     # -- one sentence -------------------------------------------------------------------------------
     def _sentence(self, s: int, e: int) -> None:
+        if self.cue_words.isdisjoint(WORDS.findall(self.masked, s, e)):
+            return  # no attribution verb: nothing to attribute here (most sentences of a story)
         toks = _tokens(self.masked, s, e)
         self.current_sentence = s
         if not toks:
@@ -122,9 +133,9 @@ class Attributor:
         if (tok.low not in self.lex.cue_verbs and tok.low not in LABEL_VERBS) or not tok.text[0].islower():
             return False
         prev = toks[i - 1].low if i > 0 else ""
-        if prev in PASSIVE or prev in NOUN_MARKERS or prev == "which":
+        if prev in PASSIVE or prev in NOUN_MARKERS:
             return False
-        if prev == "who" and (i < 2 or toks[i - 2].text != ","):  # "residents who responded"
+        if prev in {"who", "which"} and (i < 2 or toks[i - 2].low not in {",", "and"}):  # "residents who responded"
             return False
         nxt = toks[i + 1].low if i + 1 < len(toks) else ""
         if tok.low in LABEL_VERBS and MASK not in self.masked[tok.end:tok.end + 16]:
@@ -177,9 +188,19 @@ class Attributor:
         colon = re.match(r"[^" + MASK + r":.;]*:\s*(?=" + MASK + ")", self.masked[rest_start:e])
         if colon:  # "told reporters at an event on Thursday: “…”"
             rest_start += colon.end()
+        elif ":" in self.masked[verb.end:rest_start]:  # "said: “…”"
+            colon = True
         rest = self.masked[rest_start:e].strip(" ,:;.—–")
         if len(rest.split()) <= 8 and any(a in rest.lower() for a in self.lex.anonymity):
             rest = ""  # "said on condition of anonymity": nothing is reported after the cue
+        resumed = RESUMED.match(rest)  # "“…,” he told reporters at the ground, “and …”"
+        if resumed:
+            rest_start = self.masked.index(MASK, rest_start)
+            rest = self.masked[rest_start:e].strip(" ,:;.—–")
+        elif "," in self.masked[toks[i].end:rest_start] and not rest.startswith(MASK) and lead_end is not None:
+            rest = ""  # "…, aid officials said, the third failed attempt": an aside, not what was said
+        if rest.endswith(":") or self.masked[rest_start:e].rstrip().endswith(":"):
+            rest = ""  # "told reporters in the capital:" introduces the next paragraph's quotation
         resumes = rest.startswith(MASK)
         found = False
         if lead_end is not None:  # content before the speaker: "“…,” she said", "Clause, officials said"
@@ -216,6 +237,10 @@ class Attributor:
         speaker = classify(phrase, span[0], self.register, self.lex, after_verb=after_verb)
         if speaker is not None and speaker.type == "institutional":
             self.last_institution = speaker
+        if speaker is not None and speaker.type in {"anonymous", "collective"}:
+            self.register.note_anonymous(span[0], speaker)
+        if speaker is not None and speaker.type == "anonymous":
+            self.register.note_anonymous(span[0], speaker)
         return speaker
 
     def _coordinated(self, toks: list[Tok], aux_start: int) -> bool:
@@ -235,8 +260,12 @@ class Attributor:
         takes a name set off by commas ("the opposition group, Ravi Sandhu, argued").
         """
         j = end_idx - 1
-        if j >= 1 and toks[j].low == "who" and toks[j - 1].text == ",":  # "Providers, who had warned"
+        if j >= 1 and toks[j].low in {"who", "which"} and toks[j - 1].text == ",":  # "Providers, who had warned"
             j -= 1
+        elif j >= 1 and toks[j].low in {"who", "which"} and toks[j - 1].low == "and":
+            # "Lumora, whose app … and which says": back to the relative clause's comma
+            j = next((k for k in range(j - 2, 0, -1) if toks[k].text == ","
+                      and toks[k + 1].low in {"who", "which", "whose"}), j)
         if j >= 0 and toks[j].text == ",":
             visited: list[list[Tok]] = []
             for _ in range(3):
@@ -250,7 +279,7 @@ class Attributor:
                     j = k
                     continue
                 if chunk[0].text[0].isupper() and self._names_group(chunk, toks, j):
-                    return chunk, True
+                    return self._name_part(chunk), True
                 return self._org_in(visited + [chunk]), True
             return [], False
             return [], False
@@ -312,15 +341,17 @@ class Attributor:
         words = [t for t in chunk if t.text != "."]
         if not words:
             return False
-        if chunk[0].start == self.current_sentence and words[0].low in self.lex.source_nouns:
-            return True  # "Supporters of the hospice, several of whom …, said"
+        head = next((t.low for t in words if t.low not in {"a", "an", "the", "some", "one", "two", "several"}), "")
+        if chunk[0].start == self.current_sentence and (head in self.lex.source_nouns or head in self.lex.role_nouns
+                                                        or words[0].low in {"a", "an", "one", "two", "several"}):
+            return True  # "Supporters of the hospice, several of whom …, said"; "A midwife who …, said"
         name = " ".join(t.text for t in words)
         if name in self.register.orgs or any(t.low in self.lex.institutions for t in words):
             return True
         after = toks[comma + 1].low if comma + 1 < len(toks) else ""
         starts_sentence = chunk[0].start == self.current_sentence
         plural_head = words[-1].low.endswith("s") or words[-1].low.endswith("men")
-        return (starts_sentence and words[-1].text[0].isupper() and after in {"which", "the", "a", "an", "its"}) \
+        return (starts_sentence and words[-1].text[0].isupper() and after in {"which", "whose", "the", "a", "an", "its"}) \
             or (starts_sentence and plural_head and after == "who")
 
     def _names_person(self, chunk: list[Tok]) -> bool:
@@ -380,8 +411,9 @@ class Attributor:
         limit = min(len(toks), i + 14)
         that_at = next((k for k in range(j, limit) if toks[k].low == "that"
                         and all(not toks[m].masked and toks[m].text not in ",;:" for m in range(j, k))), None)
-        if that_at is not None and all(toks[m].low in TIME_WORDS or verb.low in TELL_VERBS or m - j < 10
-                                       for m in range(j, that_at)):
+        between = toks[j:that_at] if that_at is not None else []
+        adverbial = not between or between[0].low in ADVERBIAL_START or all(t.low in TIME_WORDS for t in between)
+        if that_at is not None and (adverbial or (verb.low in TELL_VERBS and len(between) <= 5)):
             if verb.low in TELL_VERBS:
                 end = that_at - 1 if that_at > j else i
             return end, that_at + 1
@@ -421,8 +453,8 @@ class Attributor:
         lead = len(chunk) - len(chunk.lstrip(" ,:;.—–"))
         s = start + lead
         e = s + len(stripped)
-        segs = [g for g in self.segments if s <= g.start < e]
-        if segs and all(c == MASK or c.isspace() or c in ",.;:" for c in self.masked[s:e]):
+        segs = [g for g in self.segments if g.start < e and g.end > s]  # may begin paragraphs earlier
+        if segs and ONLY_QUOTED.fullmatch(self.masked, s, e):
             for g in segs:
                 self._add(g.start, g.end, "direct", speaker, cue, speaker_span)
             return True
@@ -435,23 +467,28 @@ class Attributor:
             self._add(g.start, g.end, "direct", speaker, cue, speaker_span)
             return True
         # A reported clause: cut at a trailing appositive and the final stop.
-        for pattern in (APPOSITIVE_CUT, self.coordinated_cut):
-            cut = pattern.search(self.masked, s, e)
-            if cut and cut.start() > s:
-                e = cut.start()
+        cut = APPOSITIVE_CUT.search(self.masked, s, e)
+        if cut and cut.start() > s:
+            e = cut.start()
+        e = self._coordinated_cut(s, e)
         while e > s and self.text[e - 1] in " .,;:":
             e -= 1
         if len(self.text[s:e].split()) < 3 or self._is_figure_clause(s, e, cue):
             return False
-        second = SECOND_CLAUSE.search(self.masked, s, e)
-        parts = [(s, second.start()), (second.end(), e)] if second and second.start() > s else [(s, e)]
-        for ps, pe in parts:  # "said A, and that B": two statements
-            kind = "mixed" if any(g.start >= ps and g.end <= pe + 1 for g in self.segments) else "indirect"
-            for g in self.segments:
-                if g.start >= ps and g.end <= pe + 1:
-                    self.claimed.add(g.start)
-            self._add(ps, pe, kind, speaker, cue, speaker_span)
+        kind = "mixed" if any(g.start >= s and g.end <= e + 1 for g in self.segments) else "indirect"
+        for g in self.segments:
+            if g.start >= s and g.end <= e + 1:
+                self.claimed.add(g.start)
+        self._add(s, e, kind, speaker, cue, speaker_span)  # "said A and that B" is one statement
         return True
+
+    def _coordinated_cut(self, s: int, e: int) -> int:
+        """End a reported clause before "…, but admitted …" / "and Harbourton said …": a second
+        cue within four words of "and"/"but" starts a statement of its own."""
+        for m in COORDINATOR.finditer(self.masked, s, e):
+            if m.start() > s and not self.cue_words.isdisjoint(WORDS.findall(self.masked, m.end(), min(e, m.end() + 60))[:5]):
+                return m.start()
+        return e
 
     def _is_figure_clause(self, s: int, e: int, cue: str) -> bool:
         return cue == "according to" and any(s <= fs < e for fs, _ in self.figure_spans)

@@ -15,6 +15,8 @@ from masthead.sourcing.lexicon import Lexicon
 
 WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ0-9][\w'’.&-]*")
 _ABBR = r"(?:Mr|Mrs|Ms|Dr|Prof|Lt|Col|Gen|Sgt|Capt|Gov|Sen|Rep|Det|Insp|Supt|Cllr|St|Jr|Sr|Rev|[A-Z])\."
+_NONSPACE = re.compile(r"\S+")
+_PRONOUN_AFTER = re.compile(r"\b(?:she|her|hers|herself|he|his|him|himself)\b", re.I)
 _CAP_RUN = re.compile(
     (r"(?<![\w’'])(?:ABBR|[A-ZÀ-Ö][\w'’&-]*)(?:[ \t]+(?:ABBR|[A-ZÀ-Ö][\w'’&-]*|(?:de|van|von|der|bin|al|da|del|di|du|la|le|ben|ibn|of|for|and|&)(?=[ \t]+[A-Z])))*").replace("ABBR", _ABBR)
 )
@@ -40,11 +42,12 @@ ABBREVIATED_ROLES = {"lt": "lieutenant", "sgt": "sergeant", "det": "detective", 
                      "cllr": "councillor", "pc": "constable", "ds": "sergeant", "di": "inspector"}
 PRONOUNS = {"he": "m", "she": "f", "him": "m", "her": "f"}
 PLURAL_PRONOUNS = {"they", "we"}
-GENERIC_ORGS = {"company", "firm", "group", "business", "club", "operator", "agency", "organisation",
-                "organization", "charity", "retailer", "carrier", "airline", "bank", "insurer", "dairy",
-                "processor", "gallery", "museum", "developer", "manufacturer", "supplier", "utility",
-                "corporation", "network", "studio", "publisher", "broadcaster", "startup", "chain", "team",
-                "side", "brewery", "school", "university", "hospital", "trust", "authority", "regulator"}
+# "The company said": a story's company is the organisation it names most; an agency or a
+# regulator is too often a second organisation to guess.
+GENERIC_ORGS = {"company", "firm", "group", "business", "club", "operator", "retailer", "carrier", "airline",
+                "bank", "insurer", "dairy", "processor", "developer", "manufacturer", "supplier", "utility",
+                "corporation", "studio", "publisher", "broadcaster", "startup", "chain", "team", "side",
+                "brewery", "grocer", "supermarket"}
 POSTMODIFIERS = {"with", "familiar", "who", "close", "briefed", "speaking", "knowledgeable", "from",
                  "at", "in", "for", "involved", "not", "on", "of", "authorised", "authorized", "that", "along",
                  "near", "across", "outside", "inside", "around", "queuing", "waiting", "living", "working",
@@ -99,17 +102,25 @@ class Register:
         self.lex = lex
         self.people: dict[str, Person] = {}
         self.orgs: dict[str, str] = {}  # first word or full name -> organisation name as first given
+        self._kinds: dict[str, str | None] = {}
         self.by_surname: dict[str, Person] = {}
         self.mentions: list[tuple[int, Person]] = []  # every mention, in text order
         self.speakers_seen: list[tuple[int, Person]] = []  # named speakers, in order of attribution
+        self.anonymous_seen: list[tuple[int, Speaker]] = []
+        self.quoted_spans: list[tuple[int, int]] = []  # set by the analyser once quotations are found
         self._scan()
 
     # -- building -------------------------------------------------------------------------------
     def _scan(self) -> None:
         singles: list[tuple[int, int, str]] = []
         for m in _CAP_RUN.finditer(self.text):
-            tokens = [(t.start(), t.group(0)) for t in re.finditer(r"\S+", m.group(0))]
-            tokens = [(m.start() + at, tok) for at, tok in tokens]
+            run = m.group(0)
+            if " " not in run and "\t" not in run:  # one capitalised word: maybe a surname used alone
+                word = run.rstrip(".")
+                if self._token_kind(run) is None:
+                    singles.append((m.start(), m.start() + len(word), word))
+                continue
+            tokens = [(m.start() + t.start(), t.group(0)) for t in _NONSPACE.finditer(run)]
             kinds = [self._token_kind(tok) for _, tok in tokens]
             if "institution" in kinds:
                 first = next((i for i, k in enumerate(kinds) if k != "leading"), 0)
@@ -120,6 +131,10 @@ class Register:
                     org = " ".join(tok for _, tok in tokens[first:upto + 1]).rstrip(".")
                     self.orgs.setdefault(tokens[first][1].rstrip("."), org)
                     self.orgs.setdefault(org, org)
+            if len(tokens) >= 2 and kinds[-1] == "place" and _bare(tokens[-1][1]) in CLUB_SUFFIXES:
+                org = " ".join(tok for _, tok in tokens if self._token_kind(tok) != "leading")
+                self.orgs.setdefault(org.split()[0], org)  # "Rivermouth City": a club, "Rivermouth" for short
+                self.orgs.setdefault(org, org)
             for piece in _split_connectors(tokens):
                 self._scan_piece(piece, singles)
         for start, end, token in singles:
@@ -155,6 +170,12 @@ class Register:
         self._add(" ".join(words), start, end, titled)
 
     def _token_kind(self, token: str) -> str | None:
+        kind = self._kinds.get(token, "?")
+        if kind == "?":
+            kind = self._kinds[token] = self._kind_of(token)
+        return kind
+
+    def _kind_of(self, token: str) -> str | None:
         low = _bare(token)
         if low in self.lex.titles or low in ABBREVIATED_ROLES:
             return "title"
@@ -169,10 +190,15 @@ class Register:
     def _add(self, name: str, start: int, end: int, titled: list[str]) -> None:
         surname = name.split()[-1]
         person = self.people.get(name) or self.by_surname.get(surname)
+        if person is not None and name not in self.people and len(name.split()) > 1 \
+                and len(person.name.split()) > 1 and person.name.split()[0] != name.split()[0]:
+            person = None  # "Ifeoma Abernethy-Oduya" is not her mother "Constance Abernethy-Oduya"
         if person is None:
             person = Person(name)
             self.people[name] = person
             self.by_surname.setdefault(surname, person)
+        if person.gender is None:
+            person.gender = self._gender_after(end)
         elif len(name.split()) > len(person.name.split()) and person.name.split()[-1] == surname:
             person.name = name
         person.mentions.append((start, end))
@@ -184,6 +210,13 @@ class Register:
             elif low in {"mrs", "ms", "miss", "dame", "lady", "queen", "princess"}:
                 person.gender = "f"
         person.roles.update(self._roles_near(start, end, titled))
+
+    def _gender_after(self, end: int) -> str | None:
+        """The first personal pronoun after a name, in its sentence ("Ana Lima said her …")."""
+        m = _PRONOUN_AFTER.search(self.text, end, min(len(self.text), end + 160))
+        if m is None or "." in self.text[end:m.start()]:
+            return None
+        return "f" if m.group(0).lower() in {"she", "her", "hers", "herself"} else "m"
 
     def _roles_near(self, start: int, end: int, titled: list[str]) -> set[str]:
         roles = {ABBREVIATED_ROLES.get(_bare(t), _bare(t)) for t in titled}
@@ -201,6 +234,8 @@ class Register:
         if after:
             head_words = [w.lower() for w in _words(after.group(1).split(" of ")[0].split(" at ")[0])]
             roles.update(w for w in head_words[-2:] if w in self.lex.role_nouns)
+            if head_words and head_words[-1].isalpha() and not after.group(1)[:1].isupper():
+                roles.add(head_words[-1])  # "a retired obstetrician who …": the appositive's head
             if len(head_words) >= 2 and " ".join(head_words[-2:]) in self.lex.role_nouns:
                 roles.add(" ".join(head_words[-2:]))
         predicate = re.match(r"\s+(?:is|was|has been|had been|became|is now|has served as|served as)\s+([^,.;]{0,60})",
@@ -237,6 +272,21 @@ class Register:
     def note_speaker(self, pos: int, person: Person) -> None:
         self.speakers_seen.append((pos, person))
 
+    def note_anonymous(self, pos: int, speaker: "Speaker") -> None:
+        self.anonymous_seen.append((pos, speaker))
+
+    def anonymous_with_head(self, head: str, pos: int) -> tuple[int, "Speaker"] | None:
+        found = [(at, sp) for at, sp in self.anonymous_seen
+                 if at < pos and head in _words(sp.name.lower())[:6] and not sp.name.lower().startswith("the ")]
+        return found[-1] if found else None
+
+    def _quoted(self, pos: int) -> bool:
+        """A name inside a quotation is someone the speaker talks about, not a new subject."""
+        return any(a <= pos < b for a, b in self.quoted_spans)
+
+    def last_mention(self, person: Person, pos: int) -> int:
+        return max((at for at, p in self.mentions if p is person and at < pos), default=-1)
+
     def person_named(self, token_run: str) -> Person | None:
         name = " ".join(t.rstrip(".") for t in token_run.split())
         if name in self.people:
@@ -260,24 +310,22 @@ class Register:
         return best
 
     def pronoun(self, pos: int, gender: str) -> Person | None:
-        """He/she: the last named speaker, unless someone else of that gender was named since."""
-        last_speaker = None
-        for at, person in self.speakers_seen:
-            if at < pos and person.gender in (None, gender):
-                last_speaker = (at, person)
-        mention = None
-        speaker_ids = {id(p) for _, p in self.speakers_seen}
-        para_start = self.text.rfind("\n\n", 0, pos)
-        for at, person in self.mentions:
-            if at >= pos:
-                break
-            if person.gender in (None, gender) and (id(person) in speaker_ids or person.roles):
-                mention = (at, person)
-        if mention and (last_speaker is None or (mention[0] > last_speaker[0] and mention[0] > para_start)):
-            return mention[1]
-        if last_speaker:
-            return last_speaker[1]
-        return mention[1] if mention else None
+        """He/she: the person of that gender named most recently in this or the previous paragraph,
+        else the last named speaker of that gender."""
+        para = self.text.rfind("\n\n", 0, pos)
+        previous = self.text.rfind("\n\n", 0, max(0, para))
+        recent = [p for at, p in self.mentions if previous <= at < pos and p.gender in (None, gender)
+                  and not self._quoted(at)]
+        known = [p for p in recent if p.gender == gender]
+        if known:
+            return known[-1]
+        if recent:
+            return recent[-1]
+        speakers = [p for at, p in self.speakers_seen if at < pos and p.gender in (None, gender)]
+        if speakers:
+            return speakers[-1]
+        earlier = [p for at, p in self.mentions if at < pos and p.gender in (None, gender)]
+        return earlier[-1] if earlier else None
 
 
 def _strip_time(phrase: str) -> str:
@@ -319,10 +367,15 @@ def classify(phrase: str, pos: int, register: Register, lex: Lexicon, after_verb
             and lows[head_index] not in lex.source_nouns | lex.role_nouns:  # "Neil Varga of Branscombe Police"
         return classify(" ".join(words[: head_index + 1]), pos, register, lex)
     # A noun phrase with a postmodifier ("residents along Mill Road", "a senior officer at Fennick").
-    if head_index < len(lows) - 1 and lows[head_index] in lex.source_nouns | lex.role_nouns | lex.institutions:
+    if head_index < len(lows) - 1 and (lows[head_index] in lex.source_nouns | lex.role_nouns | lex.institutions
+                                       or (lows[head_index].endswith("s") and lows[head_index].isalpha())):
         return _common_noun(phrase, words, lows, head_index, pos, register, lex)
     # A trailing run of capitalised words is a name ("spokesman John Kirby", "Acme Corp").
     run = _trailing_caps(words)
+    if len(run) == 1 and len(words) == 1 and lows[0].endswith("s") and lows[0].isalpha() \
+            and (lows[0] in lex.source_nouns or (run[0] not in register.orgs and register.person_named(run[0]) is None
+                                                 and lows[0] not in lex.institutions)):
+        return Speaker(phrase, "collective")  # "Residents said", capitalised only by the sentence
     if run:
         kinds = [register._token_kind(w) for w in run]
         cut = max((i for i, k in enumerate(kinds) if k is not None), default=-1)
@@ -365,13 +418,22 @@ def _common_noun(phrase: str, words: list[str], lows: list[str], head_index: int
         return Speaker(name, "institutional")
     anonymous_marker = any(a in low for a in lex.anonymity)
     definite = bool(modifiers) and (modifiers[0] in {"the", "its", "their", "his", "her"} or modifiers[0].endswith("'s"))
-    role = _role_of(lows[: head_index + 1], lex)
+    role = _role_of(lows[: head_index + 1], lex) or (head if definite else None)
+    if definite and head.endswith("s"):  # "the researchers" after "researchers at Pennock University"
+        earlier = register.anonymous_with_head(head, pos)
+        if earlier is not None:
+            return earlier[1]
     if role and definite and not anonymous_marker:
         person = register.recent_person(pos, role=role)
+        earlier = register.anonymous_with_head(head, pos)
+        if earlier is not None and (person is None or earlier[0] > register.last_mention(person, pos)):
+            return earlier[1]  # "the midwife said" after "a midwife who trained under her said"
         if person is not None:
             return Speaker(person.name, "named", role)
     if anonymous_marker and modifiers[:1] in (["a"], ["an"], ["one"], ["two"], ["three"], ["several"], ["some"]):
         return Speaker(phrase, "anonymous")
+    if modifiers[:1] in (["a"], ["an"]) and head_index < len(lows) - 1 and head.isalpha():
+        return Speaker(phrase, "anonymous")  # "a woman who lives in the flat below"
     if head in lex.source_nouns or head in lex.role_nouns:
         plural = head.endswith("s") and head not in {"boss", "press"} or head in {"people", "staff", "troops"}
         counted = bool(modifiers) and (modifiers[0] in DETERMINERS or modifiers[0].isdigit())
@@ -389,6 +451,7 @@ NOT_SPEAKERS = {"this", "its", "his", "was", "has", "is", "as", "us", "news", "r
 
 
 CONNECTORS = {"of", "for", "and", "&"}
+CLUB_SUFFIXES = {"city", "town", "county"}
 
 
 def _split_connectors(tokens: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:

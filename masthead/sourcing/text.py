@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 OPENERS = "“‘«„"
 CLOSERS = "”’»“"
 PAIR = {"“": "”", "„": "“", "«": "»", "‘": "’"}
-MASK = "\u2063"  # invisible separator: never in copy, never matched by \w or punctuation rules
+MASK = "\u2063"
+_MARKS = re.compile("[“”‘’«»„\"]")  # invisible separator: never in copy, never matched by \w or punctuation rules
 _PARA = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*")
 _QUOTE_SENTENCE = re.compile(r"[.!?…][”\"’](?=\s+[A-Z])")
 _SENTENCE_END = re.compile(r"[.!?…]+(?=\s+[^a-z\s]|\s*$)")
@@ -67,7 +68,8 @@ def find_segments(text: str, paras: list[Paragraph]) -> list[Segment]:
             else:
                 found.append(pending)
             pending = None
-        while i < para.end:
+        for mark in _MARKS.finditer(text, i, para.end):
+            i = mark.start()
             ch = text[i]
             if open_at is None:
                 if ch in PAIR and not _apostrophe(text, i):
@@ -77,7 +79,6 @@ def find_segments(text: str, paras: list[Paragraph]) -> list[Segment]:
             elif (ch == closer or (not straight and ch == "”")) and not _apostrophe(text, i):
                 found.append(Segment(open_at, i + 1))
                 open_at = None
-            i += 1
         if open_at is not None:
             pending, pending_closer = Segment(open_at, para.end, closed=False), closer
     if pending is not None:
