@@ -24,8 +24,12 @@ PAGES = {
     "article": (SEED_PATH, 200),
     "author": ("/authors/samir-haddad/", 200),
     "tag": ("/tags/gaza/", 200),
+    "search": ("/search/?q=gaza", 200),
+    "search-no-results": ("/search/?q=zyzzogeton", 200),
     "not-found": ("/no-such-page/", 404),
 }
+# What a page must show for its check to mean anything (a results page with results, say).
+MUST_SHOW = {"search": ".search-result", "search-no-results": ".search-empty"}
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +65,8 @@ def test_no_serious_or_critical_violations(new_context, server, axe, name, schem
         path, expected_status = PAGES[name]
         response = page.goto(server.url(path))
     assert response.status == expected_status
+    if name in MUST_SHOW:
+        assert page.locator(MUST_SHOW[name]).count() > 0, f"{name} shows no {MUST_SHOW[name]}"
     assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
 
     results = axe.run(page, options=AXE_OPTIONS)

@@ -49,6 +49,30 @@ def test_home_to_world_to_seed_article(page, server):
     assert "…" in body_text and "—" in body_text and "“" in body_text  # typography survived
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_header_search_on_a_phone(new_context, server, scheme):
+    """The header's search box fits a 360 px screen, shows its focus, and takes the reader to
+    the results; it is a plain GET form, so JavaScript is not needed."""
+    phone = {"width": 360, "height": 740}
+    page = new_context(viewport=phone, color_scheme=scheme, java_script_enabled=False).new_page()
+    page.goto(server.url("/world/"))
+    form = page.get_by_role("search", name="Site")
+    field = form.get_by_role("searchbox", name="Search articles")
+    button = form.get_by_role("button", name="Search")
+    for control in (field, button):
+        box = control.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360, (control, box)
+        assert box["height"] >= 24, (control, box)  # a finger-sized target
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, "the page scrolls sideways"
+    field.focus()
+    assert field.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+    field.fill("gaza")
+    field.press("Enter")
+    expect(page).to_have_url(server.url("/search/?q=gaza"))
+    expect(page.locator("h1")).to_have_text("Search")
+    expect(page.locator(".search-result").first).to_be_visible()
+
+
 @pytest.mark.parametrize(
     "path, heading",
     [("/", None), ("/world/", "World"), ("/world/middle-east/", "Middle East"), (SEED_PATH, SEED_HEADLINE)],

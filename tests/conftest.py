@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -80,17 +81,70 @@ def make_article(db):
 
 @pytest.fixture
 def make_image(db):
+    """A picture, 320x180 unless told: smaller than the renditions pages ask for, so most tests
+    make no rendition files larger than the original. Pass an editor's size (say 1600x900) to
+    get every rendition a page asks for."""
     from django.core.files.images import ImageFile
     from io import BytesIO
     from wagtail.images import get_image_model
 
     from masthead.demo.images import landscape
 
-    def make(title: str | None = None):
+    def make(title: str | None = None, width: int = 320, height: int = 180):
         title = title or f"Picture {next(_counter)}"
         image = get_image_model()(title=title, description=f"A picture: {title}")
-        image.file = ImageFile(BytesIO(landscape(title, 320, 180)), name=f"{slugify(title)}.jpg")
+        image.file = ImageFile(BytesIO(landscape(title, width, height)), name=f"{slugify(title)}.jpg")
         image.save()
         return image
 
     return make
+
+
+@pytest.fixture
+def desk(make_section, make_author) -> SimpleNamespace:
+    """The sections and bylines most page tests start from: World with Middle East below it,
+    Politics and Main Stories (in that tree order), and the authors Ada Reporter and Ben Writer."""
+    world = make_section("World")
+    return SimpleNamespace(
+        world=world,
+        mideast=make_section("Middle East", parent=world),
+        politics=make_section("Politics"),
+        main=make_section("Main Stories"),
+        ada=make_author("Ada Reporter"),
+        ben=make_author("Ben Writer"),
+    )
+
+
+@pytest.fixture
+def count_queries(client):
+    """`count_queries(url)`: the queries one GET of `url` costs once warm (the first GET makes
+    renditions and fills caches, which later requests do not pay for again)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(url: str) -> int:
+        client.get(url)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        return len(ctx.captured_queries)
+
+    return count
+
+
+@pytest.fixture
+def fresh_cache():
+    """Renditions are cached by image id, and SQLite reuses ids once a test's transaction rolls
+    back, so an earlier test's cached rendition could answer for this test's picture. The
+    in-process cache is this process's alone: clear it before and after. (A shared Redis cache
+    is left alone; PostgreSQL never reuses ids.) Modules that render pictures use it with
+    `pytestmark = pytest.mark.usefixtures("fresh_cache")`."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    local = isinstance(caches["default"], LocMemCache)
+    if local:
+        caches["default"].clear()
+    yield
+    if local:
+        caches["default"].clear()

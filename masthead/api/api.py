@@ -11,10 +11,11 @@ fails is answered with 400 and a JSON error naming the parameter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
-from urllib.parse import urlsplit
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -103,6 +104,14 @@ def _slug(description: str):
     return Query(None, description=description, pattern=SLUG_PATTERN, max_length=SLUG_MAX_LENGTH)
 
 
+def _slug_in_path(description: str):
+    return Path(..., pattern=SLUG_PATTERN, max_length=SLUG_MAX_LENGTH, description=description)
+
+
+def _id_in_path(description: str):
+    return Path(..., ge=1, le=MAX_ID, description=description)
+
+
 def _utc(value: datetime | None, name: str) -> datetime | None:
     """An aware UTC datetime (naive ones are taken as UTC); one that cannot be is a 400."""
     if value is None:
@@ -122,11 +131,52 @@ def _url_with(request: HttpRequest, **params) -> str:
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
-def _offset_page(request: HttpRequest, queryset, limit: int, offset: int):
-    count = queryset.count()
-    items = list(queryset[offset : offset + limit])
-    following = offset + limit
-    return count, items, (_url_with(request, limit=limit, offset=following) if following < count else None)
+def _first_or_404(queryset):
+    found = queryset.first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def offset_list(
+    path: str,
+    *,
+    name: str,
+    operation_id: str,
+    response: type[schemas.Schema],
+    summary: str,
+    rows: Callable[[HttpRequest], QuerySet],
+    results: Callable[[HttpRequest, list], list[dict]],
+):
+    """Register GET `path`: the `rows` of a request, paged by limit and offset, each page
+    turned into `results` (a list of dicts) in one call, so it can fetch what it needs in bulk."""
+
+    def view(
+        request,
+        limit: int = Query(
+            DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Items per page, at most {MAX_LIMIT}."
+        ),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET, description="Items to skip."),
+    ):
+        queryset = rows(request)
+        count = queryset.count()
+        items = list(queryset[offset : offset + limit])
+        following = offset + limit
+        return {
+            "count": count,
+            "next": _url_with(request, limit=limit, offset=following) if following < count else None,
+            "results": results(request, items),
+        }
+
+    view.__name__ = view.__qualname__ = operation_id
+    return api.get(
+        path,
+        operation_id=operation_id,
+        response={200: response, **ERRORS},
+        url_name=name,
+        summary=summary,
+        tags=[name],
+    )(view)
 
 
 # Index ------------------------------------------------------------------------------------------
@@ -217,7 +267,7 @@ def list_articles(
     summary="One published article, with its body",
     tags=["articles"],
 )
-def get_article(request, article_id: int = Path(..., ge=1, le=MAX_ID, description="The article's id.")):
+def get_article(request, article_id: int = _id_in_path("The article's id.")):
     found = list(queries.with_list_data(queries.articles(request).filter(pk=article_id)))
     if not found:
         raise Http404
@@ -228,42 +278,23 @@ def get_article(request, article_id: int = Path(..., ge=1, le=MAX_ID, descriptio
 # Sections ---------------------------------------------------------------------------------------
 
 
-def _sections_out(request, section_list) -> list[dict]:
+def _sections_out(request: HttpRequest, section_list: list) -> list[dict]:
     parents = queries.parent_ids(section_list)
-    out = []
-    for section in section_list:
-        url = serialize.page_url(request, section)
-        out.append(
-            {
-                "id": section.pk,
-                "title": section.title,
-                "slug": section.slug,
-                "path": urlsplit(url).path,
-                "url": url,
-                "parent_id": parents.get(section.path[: -Page.steplen]),
-                "intro": section.intro,
-            }
-        )
-    return out
+    return [
+        serialize.section_detail(request, section, parents.get(section.path[: -Page.steplen]))
+        for section in section_list
+    ]
 
 
-@api.get(
+offset_list(
     "/sections/",
+    name="sections",
     operation_id="listSections",
-    response={200: schemas.SectionList, **ERRORS},
-    url_name="sections",
+    response=schemas.SectionList,
     summary="Published sections, in tree order",
-    tags=["sections"],
+    rows=queries.sections,
+    results=_sections_out,
 )
-def list_sections(
-    request,
-    limit: int = Query(
-        DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Items per page, at most {MAX_LIMIT}."
-    ),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET, description="Items to skip."),
-):
-    count, items, following = _offset_page(request, queries.sections(request), limit, offset)
-    return {"count": count, "next": following, "results": _sections_out(request, items)}
 
 
 @api.get(
@@ -274,44 +305,22 @@ def list_sections(
     summary="One published section",
     tags=["sections"],
 )
-def get_section(request, section_id: int = Path(..., ge=1, le=MAX_ID, description="The section's id.")):
-    section = queries.sections(request).filter(pk=section_id).first()
-    if section is None:
-        raise Http404
-    return _sections_out(request, [section])[0]
+def get_section(request, section_id: int = _id_in_path("The section's id.")):
+    return _sections_out(request, [_first_or_404(queries.sections(request).filter(pk=section_id))])[0]
 
 
 # Authors ----------------------------------------------------------------------------------------
 
 
-def _author_out(request, author) -> dict:
-    return {
-        "name": author.name,
-        "slug": author.slug,
-        "role": author.role,
-        "bio": author.bio,
-        "photo": serialize.photo(request, author.photo),
-        "url": request.build_absolute_uri(author.get_absolute_url()),
-    }
-
-
-@api.get(
+offset_list(
     "/authors/",
+    name="authors",
     operation_id="listAuthors",
-    response={200: schemas.AuthorList, **ERRORS},
-    url_name="authors",
+    response=schemas.AuthorList,
     summary="Authors, by name",
-    tags=["authors"],
+    rows=lambda request: queries.authors(),
+    results=lambda request, items: [serialize.author_detail(request, author) for author in items],
 )
-def list_authors(
-    request,
-    limit: int = Query(
-        DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Items per page, at most {MAX_LIMIT}."
-    ),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET, description="Items to skip."),
-):
-    count, items, following = _offset_page(request, queries.authors(), limit, offset)
-    return {"count": count, "next": following, "results": [_author_out(request, author) for author in items]}
 
 
 @api.get(
@@ -322,40 +331,22 @@ def list_authors(
     summary="One author",
     tags=["authors"],
 )
-def get_author(
-    request,
-    slug: str = Path(..., pattern=SLUG_PATTERN, max_length=SLUG_MAX_LENGTH, description="The author's slug."),
-):
-    author = queries.authors().filter(slug=slug).first()
-    if author is None:
-        raise Http404
-    return _author_out(request, author)
+def get_author(request, slug: str = _slug_in_path("The author's slug.")):
+    return serialize.author_detail(request, _first_or_404(queries.authors().filter(slug=slug)))
 
 
 # Tags -------------------------------------------------------------------------------------------
 
 
-def _tag_out(request, tag) -> dict:
-    return {**serialize.tag_ref(request, tag), "article_count": tag.article_count}
-
-
-@api.get(
+offset_list(
     "/tags/",
+    name="tags",
     operation_id="listTags",
-    response={200: schemas.TagList, **ERRORS},
-    url_name="tags",
+    response=schemas.TagList,
     summary="Tags of published articles, by name",
-    tags=["tags"],
+    rows=queries.tags,
+    results=lambda request, items: [serialize.tag_detail(request, tag) for tag in items],
 )
-def list_tags(
-    request,
-    limit: int = Query(
-        DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Items per page, at most {MAX_LIMIT}."
-    ),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET, description="Items to skip."),
-):
-    count, items, following = _offset_page(request, queries.tags(request), limit, offset)
-    return {"count": count, "next": following, "results": [_tag_out(request, tag) for tag in items]}
 
 
 @api.get(
@@ -366,11 +357,5 @@ def list_tags(
     summary="One tag of published articles",
     tags=["tags"],
 )
-def get_tag(
-    request,
-    slug: str = Path(..., pattern=SLUG_PATTERN, max_length=SLUG_MAX_LENGTH, description="The tag's slug."),
-):
-    tag = queries.tags(request).filter(slug=slug).first()
-    if tag is None:
-        raise Http404
-    return _tag_out(request, tag)
+def get_tag(request, slug: str = _slug_in_path("The tag's slug.")):
+    return serialize.tag_detail(request, _first_or_404(queries.tags(request).filter(slug=slug)))

@@ -81,6 +81,35 @@ def section_ref(request: HttpRequest, section) -> dict:
     return {"id": section.pk, "title": section.title, "slug": section.slug, "url": page_url(request, section)}
 
 
+def section_detail(request: HttpRequest, section, parent_id: int | None) -> dict:
+    url = page_url(request, section)
+    return {
+        "id": section.pk,
+        "title": section.title,
+        "slug": section.slug,
+        "path": urlsplit(url).path,
+        "url": url,
+        "parent_id": parent_id,
+        "intro": section.intro,
+    }
+
+
+def author_detail(request: HttpRequest, author) -> dict:
+    return {
+        "name": author.name,
+        "slug": author.slug,
+        "role": author.role,
+        "bio": author.bio,
+        "photo": photo(request, author.photo),
+        "url": absolute(request, author.get_absolute_url()),
+    }
+
+
+def tag_detail(request: HttpRequest, tag) -> dict:
+    """A tag with its count. Expects masthead.api.queries.tags(), which annotates article_count."""
+    return {**tag_ref(request, tag), "article_count": tag.article_count}
+
+
 def article_summary(request: HttpRequest, article) -> dict:
     """An article as lists show it. Expects masthead.api.queries.with_list_data() and attach_sections()."""
     primary = getattr(article, "section", None)

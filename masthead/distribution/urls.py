@@ -22,14 +22,17 @@ app_name = "distribution"
 FORMAT = r"(?P<fmt>rss|atom|json)"
 
 urlpatterns = [
-    re_path(rf"^feeds/{FORMAT}/$", views.site_feed, name="feed"),
+    re_path(rf"^feeds/{FORMAT}/$", views.feed, {"kind": "site"}, name="feed"),
     re_path(
         rf"^feeds/sections/(?P<section_path>[-\w]+(?:/[-\w]+)*)/{FORMAT}/$",
-        views.section_feed,
+        views.feed,
+        {"kind": "section"},
         name="section_feed",
     ),
-    re_path(rf"^feeds/authors/(?P<slug>[-\w]+)/{FORMAT}/$", views.author_feed, name="author_feed"),
-    re_path(rf"^feeds/tags/(?P<slug>[-\w]+)/{FORMAT}/$", views.tag_feed, name="tag_feed"),
+    re_path(
+        rf"^feeds/authors/(?P<slug>[-\w]+)/{FORMAT}/$", views.feed, {"kind": "author"}, name="author_feed"
+    ),
+    re_path(rf"^feeds/tags/(?P<slug>[-\w]+)/{FORMAT}/$", views.feed, {"kind": "tag"}, name="tag_feed"),
     path("sitemap.xml", views.sitemap_index, name="sitemap_index"),
     path("sitemaps/sections.xml", views.sitemap_sections, name="sitemap_sections"),
     path("sitemaps/news.xml", views.sitemap_news, name="sitemap_news"),

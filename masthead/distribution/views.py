@@ -21,7 +21,11 @@ SITEMAP_MAX_AGE = 3600
 XML = "application/xml; charset=utf-8"
 
 
-def _feed(request: HttpRequest, scope: feeds.FeedScope, fmt: str) -> HttpResponse:
+@require_safe
+def feed(request: HttpRequest, kind: str, fmt: str, **key: str) -> HttpResponse:
+    """One feed. `kind` ("site", "section", "author" or "tag") comes from the URL pattern's extra
+    arguments; `key` is what the URL names within it (a section path or a slug)."""
+    scope = feeds.SCOPES[kind](request, **key)
     if fmt not in feeds.FORMATS:
         raise Http404("No such feed format")
     version = feeds.feed_version(scope, fmt)
@@ -37,26 +41,6 @@ def _feed(request: HttpRequest, scope: feeds.FeedScope, fmt: str) -> HttpRespons
         response.headers["Last-Modified"] = http_date(last_modified)
     patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
     return response
-
-
-@require_safe
-def site_feed(request: HttpRequest, fmt: str) -> HttpResponse:
-    return _feed(request, feeds.site_scope(request), fmt)
-
-
-@require_safe
-def section_feed(request: HttpRequest, section_path: str, fmt: str) -> HttpResponse:
-    return _feed(request, feeds.section_scope(request, section_path), fmt)
-
-
-@require_safe
-def author_feed(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
-    return _feed(request, feeds.author_scope(request, slug), fmt)
-
-
-@require_safe
-def tag_feed(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
-    return _feed(request, feeds.tag_scope(request, slug), fmt)
 
 
 # --- sitemaps ------------------------------------------------------------------------------------

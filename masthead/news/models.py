@@ -148,6 +148,12 @@ class ArticlePage(Page):
     comments_open = models.BooleanField(
         default=True, help_text="Readers may comment on this article (site-wide rules still apply)."
     )
+    show_who_is_quoted = models.BooleanField(
+        "show “Who is quoted”",
+        default=True,
+        help_text="Under the story, list the people and organisations it quotes and how many "
+        "anonymous sources (from the sourcing report of the published version).",
+    )
     # Derived on save so lists and pages never count words per request.
     word_count = models.PositiveIntegerField(default=0, editable=False)
     # Set by `masthead import-text`: re-importing the same story updates this page.
@@ -171,7 +177,7 @@ class ArticlePage(Page):
         FieldPanel("additional_sections", widget=forms.CheckboxSelectMultiple),
         FieldPanel("tags"),
     ]
-    settings_panels = Page.settings_panels + [FieldPanel("comments_open")]
+    settings_panels = Page.settings_panels + [FieldPanel("comments_open"), FieldPanel("show_who_is_quoted")]
     # Precomputed on publish by masthead.news.related (never on a reader's request): up to
     # related.STORED ids of related articles, best first. Not restored from old revisions.
     related_ids = models.JSONField(default=list, blank=True, editable=False)

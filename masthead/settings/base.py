@@ -39,6 +39,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "masthead.news",
     "masthead.comments",
+    "masthead.sourcing",
     "masthead.distribution",
     "masthead.search",
     "masthead.api",

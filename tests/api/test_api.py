@@ -8,8 +8,6 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from wagtail.models import PageViewRestriction
 from wagtail.rich_text import RichText
@@ -70,13 +68,10 @@ def keys_everywhere(value) -> set[str]:
 
 
 @pytest.fixture
-def pub(make_section, make_author, make_article, make_image):
+def pub(desk, make_section, make_article, make_image):
     """Published articles in nested sections, plus a draft, an unpublished and two private ones."""
-    world = make_section("World")
-    mideast = make_section("Middle East", parent=world)
-    politics = make_section("Politics")
-    main = make_section("Main Stories")
-    ada, ben = make_author("Ada Reporter"), make_author("Ben Writer")
+    world, mideast, politics, main = desk.world, desk.mideast, desk.politics, desk.main
+    ada, ben = desk.ada, desk.ben
     world_story = make_article(
         world, "World story", authors=[ada], tags=["Gaza"], days_ago=5, lead_image=make_image("World lead")
     )
@@ -508,18 +503,11 @@ def test_public_read_headers(client, db, path):
 # Queries ----------------------------------------------------------------------------------------
 
 
-def queries_for(client, url: str) -> int:
-    client.get(url)  # warm: renditions and cached site paths are made once, not per request
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(ctx.captured_queries)
-
-
-def test_query_counts_do_not_grow_with_page_size(client, make_section, make_author, make_article, make_image):
-    world = make_section("World")
-    sections = [world, make_section("Middle East", parent=world), make_section("Politics")]
-    main = make_section("Main Stories")
+def test_query_counts_do_not_grow_with_page_size(
+    client, count_queries, desk, make_author, make_article, make_image
+):
+    world, main = desk.world, desk.main
+    sections = [world, desk.mideast, desk.politics]
 
     def add(count: int) -> None:
         for _ in range(count):
@@ -540,17 +528,17 @@ def test_query_counts_do_not_grow_with_page_size(client, make_section, make_auth
         f"{API}/tags/?limit=100",
     ]
     add(5)
-    small = {url: queries_for(client, url) for url in urls}
-    small_detail = queries_for(client, f"{API}/articles/{ArticlePage.objects.first().pk}/")
+    small = {url: count_queries(url) for url in urls}
+    small_detail = count_queries(f"{API}/articles/{ArticlePage.objects.first().pk}/")
     add(45)
     assert ArticlePage.objects.count() == 50
-    large = {url: queries_for(client, url) for url in urls}
+    large = {url: count_queries(url) for url in urls}
     assert large == small
     assert len(get(client, urls[0])["results"]) == 50
     assert max(small.values()) <= 12, small
     # An article with many bylines, tags and sections costs what one with few does.
     big = ArticlePage.objects.order_by("pk").last()
-    assert queries_for(client, f"{API}/articles/{big.pk}/") == small_detail
+    assert count_queries(f"{API}/articles/{big.pk}/") == small_detail
 
 
 # Schema and docs --------------------------------------------------------------------------------

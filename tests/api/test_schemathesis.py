@@ -32,11 +32,8 @@ MAX_EXAMPLES = 25
 
 
 @pytest.fixture
-def publication(make_section, make_author, make_article, make_image) -> dict[str, list]:
-    world = make_section("World")
-    mideast = make_section("Middle East", parent=world)
-    politics = make_section("Politics")
-    ada, ben = make_author("Ada Reporter"), make_author("Ben Writer")
+def publication(desk, make_article, make_image) -> dict[str, list]:
+    world, mideast, politics, ada, ben = desk.world, desk.mideast, desk.politics, desk.ada, desk.ben
     ada.photo = make_image("Ada portrait")
     ada.save()
     lead = make_image("Lead picture")

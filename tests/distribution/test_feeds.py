@@ -26,7 +26,7 @@ from taggit.models import Tag
 from wagtail.models import PageViewRestriction, Site
 from wagtail.rich_text import RichText
 
-from masthead.distribution import feeds
+from masthead.distribution import feed_items, feeds
 from masthead.distribution.models import PublicationSettings
 from masthead.news.models import ArticlePage
 
@@ -261,7 +261,7 @@ def test_rss_item_carries_everything(client, newsroom):
     assert "<p>First paragraph of the talks.</p>" in content and "<p>Second paragraph.</p>" in content
     assert "Negotiators meet again in Cairo." in content
     # The lead picture: one enclosure with its byte length, and media:content.
-    rendition = newsroom["lead"].get_rendition(feeds.FEED_IMAGE)
+    rendition = newsroom["lead"].get_rendition(feed_items.FEED_IMAGE)
     enclosure = item.find("enclosure")
     assert enclosure.get("url") == "http://localhost" + rendition.url
     assert int(enclosure.get("length")) == rendition.file.size > 0
@@ -335,7 +335,7 @@ def test_categories_name_primary_and_further_sections_and_tags(client, newsroom)
 def test_summary_falls_back_to_the_opening_words(client, newsroom):
     feed = parse_json(fetch(client, "/feeds/json/", "json").content)
     briefing = next(item for item in feed["items"] if item["title"] == "World briefing")
-    assert briefing["summary"] == " ".join(["word"] * feeds.SUMMARY_WORDS) + "…"
+    assert briefing["summary"] == " ".join(["word"] * feed_items.SUMMARY_WORDS) + "…"
 
 
 def test_summary_only_when_full_text_is_off(client, newsroom):
@@ -386,7 +386,7 @@ def test_full_text_is_self_contained_html_with_absolute_urls(client, make_sectio
     assert (
         "<blockquote><p>We will &lt;not&gt; stop.<br>Never.</p><p>— A spokesperson</p></blockquote>" in html
     )
-    rendition = picture.get_rendition(feeds.FEED_IMAGE)
+    rendition = picture.get_rendition(feed_items.FEED_IMAGE)
     assert f'<img src="http://localhost{rendition.url}"' in html
     assert 'alt="Crowds in the square"' in html and "<figcaption>The square AP</figcaption>" in html
     assert '<a href="https://video.example/watch?v=1&amp;t=2">The speech</a>' in html

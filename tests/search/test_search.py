@@ -162,11 +162,8 @@ def test_private_sections_are_not_searched(client, make_section, make_article):
 # Filters and pages
 
 
-def test_filters_by_section_author_and_dates(client, make_section, make_author, make_article):
-    world = make_section("World")
-    mideast = make_section("Middle East", parent=world)
-    politics = make_section("Politics")
-    ada, ben = make_author("Ada Reporter"), make_author("Ben Writer")
+def test_filters_by_section_author_and_dates(client, desk, make_article):
+    world, mideast, politics, ada, ben = desk.world, desk.mideast, desk.politics, desk.ada, desk.ben
     make_article(world, "Harvest report from the plains", authors=[ada], days_ago=40)
     make_article(mideast, "Harvest report from the delta", authors=[ben], days_ago=10)
     make_article(politics, "Harvest report debated in parliament", authors=[ada], further=[world], days_ago=2)
@@ -301,7 +298,7 @@ def test_snippet_window_and_word_forms():
 def test_empty_search_is_a_friendly_page_with_the_form(client, world):
     doc = search(client)
     assert len(doc.find_all("h1")) == 1
-    form = doc.find("form", attrs={"role": "search"})
+    form = doc.select_one("main form[role=search]")  # the page's own, not the header's box
     assert form and form["method"] == "get"
     for field in form.find_all(["input", "select"]):
         assert form.find("label", attrs={"for": field["id"]}), field

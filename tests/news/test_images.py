@@ -1,0 +1,83 @@
+"""Responsive images: `{% srcset_image %}` names each width once and keeps width and height."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from django.template import engines
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "masthead"
+TAG = (
+    '{% load wagtailimages_tags news_tags %}'
+    '{% srcset_image picture width-{480,800,1200} sizes="(min-width: 52rem) 48rem, 100vw" alt="A picture" %}'
+)
+
+
+def render(source: str, **context) -> BeautifulSoup:
+    return BeautifulSoup(engines["django"].from_string(source).render(context), "html.parser")
+
+
+def widths(img) -> list[str]:
+    return [candidate.split()[1] for candidate in img["srcset"].split(", ")]
+
+
+def test_large_upload_gets_every_width(make_image):
+    img = render(TAG, picture=make_image("Large", 1600, 900)).img
+    assert widths(img) == ["480w", "800w", "1200w"]
+    assert (img["width"], img["height"], img["alt"]) == ("480", "270", "A picture")
+    assert img["sizes"] == "(min-width: 52rem) 48rem, 100vw"
+
+
+def test_narrower_upload_names_its_own_width_once(make_image):
+    img = render(TAG, picture=make_image("Medium", 1000, 500)).img
+    assert widths(img) == ["480w", "800w", "1000w"]
+    img = render(TAG, picture=make_image("Small", 640, 360)).img
+    assert widths(img) == ["480w", "640w"]
+    assert (img["width"], img["height"]) == ("480", "270")
+
+
+def test_upload_narrower_than_every_width_has_no_srcset_and_no_sizes(make_image):
+    img = render(TAG, picture=make_image("Tiny", 300, 200)).img
+    assert not img.has_attr("srcset") and not img.has_attr("sizes")
+    assert (img["width"], img["height"]) == ("300", "200")
+    assert img["src"].endswith(".width-480.jpg")
+
+
+def test_fill_crops_of_a_small_upload_collapse_to_one(make_image):
+    source = (
+        "{% load wagtailimages_tags news_tags %}"
+        '{% srcset_image picture fill-{320x180,640x360} sizes="100vw" alt="" %}'
+    )
+    img = render(source, picture=make_image("Card", 320, 180)).img
+    assert not img.has_attr("srcset") and (img["width"], img["height"]) == ("320", "180")
+    img = render(source, picture=make_image("Card large", 1280, 720)).img
+    assert widths(img) == ["320w", "640w"]
+
+
+def test_as_form_keeps_distinct_renditions(make_image):
+    source = (
+        "{% load wagtailimages_tags news_tags %}{% srcset_image picture width-{480,800,1200} as pic %}"
+        "{% for rendition in pic.renditions %}{{ rendition.width }} {% endfor %}"
+    )
+    assert render(source, picture=make_image("Small", 640, 360)).get_text().split() == ["480", "640"]
+
+
+def test_no_picture_renders_nothing():
+    assert str(render(TAG, picture=None)) == ""
+
+
+def test_every_template_with_srcset_image_uses_ours():
+    """Django lets the last library loaded define a tag: each template that uses srcset_image must
+    load news_tags after wagtailimages_tags, or it gets Wagtail's tag with repeated widths."""
+    using = [path for path in TEMPLATES.rglob("*.html") if "{% srcset_image" in path.read_text()]
+    assert len(using) >= 3, using
+    for path in using:
+        loaded = " ".join(re.findall(r"{%\s*load\s+([^%]+)%}", path.read_text())).split()
+        assert "news_tags" in loaded, path
+        if "wagtailimages_tags" in loaded:
+            assert loaded.index("news_tags") > loaded.index("wagtailimages_tags"), path
