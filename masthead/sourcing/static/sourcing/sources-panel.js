@@ -29,11 +29,22 @@
     var element = target(path);
     if (!element) return false;
     showTabHolding(element);
-    window.setTimeout(function () {
-      element.scrollIntoView({ block: "center" });
-      var control = element.querySelector('[contenteditable="true"], textarea, input:not([type="hidden"])');
-      (control || element).focus({ preventScroll: true });
-    }, 50);
+    // The tab switch renders and may scroll on its own; keep bringing the place into view until
+    // it is laid out and stays visible (bounded: about a second and a half).
+    var tries = 0, waits = 0;
+    function settle() {
+      waits += 1;
+      var box = element.getBoundingClientRect();
+      var visible = box.height > 0 && box.bottom > 0 && box.top < window.innerHeight;
+      if (box.height > 0 && !visible) element.scrollIntoView({ block: "center" });
+      if (box.height > 0 && tries === 0) {
+        var control = element.querySelector('[contenteditable="true"], textarea, input:not([type="hidden"])');
+        (control || element).focus({ preventScroll: true });
+      }
+      if (box.height > 0) tries += 1;
+      if (tries < 6 && waits < 30) window.setTimeout(settle, box.height > 0 ? 100 : 50);
+    }
+    window.setTimeout(settle, 0);
     return true;
   }
 
