@@ -40,6 +40,9 @@ def moderate(comments: Iterable[Comment], state: str, user=None) -> int:
 def set_pick(comment: Comment, is_pick: bool) -> None:
     Comment.objects.filter(pk=comment.pk).update(is_pick=is_pick)
     comment.is_pick = is_pick
+    from masthead.caching.invalidation import comment_pick_changed
+
+    comment_pick_changed(comment)  # a queryset update sends no signal
 
 
 @transaction.atomic

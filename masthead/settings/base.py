@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "masthead.importers",
     "masthead.demo",
     "masthead.serving",
+    "masthead.caching",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.sites",
@@ -68,6 +69,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Whole pages for anonymous readers, first: a hit costs no query and runs no other
+    # middleware (a stored page already carries the security headers added below it).
+    "masthead.caching.middleware.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -117,6 +121,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
     }
+
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Page queries take a few milliseconds; starting parallel workers for them took ~45 ms on
+    # a busy 2-core machine (the 200,000-article scale run, BENCHMARKS.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c max_parallel_workers_per_gather=0"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -200,9 +209,31 @@ TAGGIT_CASE_INSENSITIVE = True
 MASTHEAD_PAGE_SIZE = int(os.environ.get("MASTHEAD_PAGE_SIZE", "20"))
 # Serve uploaded images from Django when no reverse proxy does it (the demo, small sites).
 MASTHEAD_SERVE_MEDIA = env_bool("MASTHEAD_SERVE_MEDIA", True)
+# Proxies whose X-Forwarded-For is believed for the reader's address (comment rate limits):
+# addresses or networks, comma-separated, e.g. "127.0.0.1,::1" behind a local Varnish. Empty:
+# none, and REMOTE_ADDR is the reader (masthead/comments/identity.py).
+MASTHEAD_TRUSTED_PROXIES = env_list("MASTHEAD_TRUSTED_PROXIES", [])
+
+# Full-page cache (masthead/caching; README "Caching"): in-process by default, in Redis when
+# REDIS_URL is set. MASTHEAD_CACHE_PURGERS: dotted paths of purge backends (CDN, Varnish).
+MASTHEAD_PAGE_CACHE = env_bool("MASTHEAD_PAGE_CACHE", True)
+MASTHEAD_CACHE_MAX_MB = int(os.environ.get("MASTHEAD_CACHE_MAX_MB", "64"))
+MASTHEAD_CACHE_TTL = int(os.environ.get("MASTHEAD_CACHE_TTL", "3600"))
+MASTHEAD_CACHE_PREFIX = os.environ.get("MASTHEAD_CACHE_PREFIX", "masthead:pages")  # Redis key namespace
+MASTHEAD_CACHE_DEBUG_HEADERS = env_bool("MASTHEAD_CACHE_DEBUG_HEADERS", False)  # X-Cache-Process: <pid>
+MASTHEAD_CACHE_PURGERS: list[str] = []
 
 # Comment emails: printed to the console unless an SMTP server is configured.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "newsroom@localhost")
+
+# Varnish in front of masthead (deploy/varnish/): its pages are banned by surrogate key after
+# every change. VARNISH_URL: http://HOST:PORT of each Varnish, comma-separated.
+VARNISH_URL = os.environ.get("VARNISH_URL", "")
+VARNISH_TIMEOUT = float(os.environ.get("VARNISH_TIMEOUT", "1"))  # seconds per BAN request
+# Each ban is repeated this many seconds later (unset: chosen from the page store; 0: never).
+VARNISH_REBAN_DELAY = float(os.environ["VARNISH_REBAN_DELAY"]) if os.environ.get("VARNISH_REBAN_DELAY") else None
+if VARNISH_URL:
+    MASTHEAD_CACHE_PURGERS = [*globals().get("MASTHEAD_CACHE_PURGERS", []), "masthead.caching.varnish.purge"]

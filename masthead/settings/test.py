@@ -23,3 +23,8 @@ ALLOWED_HOSTS = ["*"]
 # or two developers') never drop each other's database mid-run.
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_masthead_{os.getpid()}"}  # noqa: F405
+# Pages are rendered every time, so query budgets and content tests measure real renders;
+# tests/caching switches the cache on. Its Redis keys are this run's alone.
+MASTHEAD_PAGE_CACHE = False
+MASTHEAD_CACHE_PREFIX = f"masthead-test-{os.getpid()}:pages"
+MASTHEAD_CACHE_SIGNAL_FILE = ""  # not in a developer's var/ (tests/caching sets their own)

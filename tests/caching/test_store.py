@@ -1,0 +1,160 @@
+"""The stores (in-process LRU, Redis) and the purge log that carries purges between processes."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from masthead.caching.models import PurgeEvent
+from masthead.caching.propagation import Poller
+from masthead.caching.purge import purge
+from masthead.caching.store import Entry, LocalStore, RedisStore
+
+pytestmark = pytest.mark.django_db
+
+
+def entry(body: bytes = b"<p>page</p>") -> Entry:
+    return Entry(200, [("Content-Type", "text/html; charset=utf-8"), ("ETag", '"x"')], body)
+
+
+@pytest.fixture(params=["local", "redis"])
+def store(request, settings):
+    if request.param == "local":
+        yield LocalStore(10 * 1024 * 1024)
+        return
+    from tests.caching.conftest import need_redis
+
+    made = RedisStore(need_redis(), f"{settings.MASTHEAD_CACHE_PREFIX}-store-test")
+    made.clear()
+    yield made
+    made.clear()
+
+
+def test_entries_round_trip(store):
+    _, clock = store.lookup("k")
+    assert store.save("k", entry(b"\x00\xffbody"), ["a1", "home"], 60, since=clock)
+    found, _ = store.lookup("k")
+    assert found == entry(b"\x00\xffbody")
+
+
+def test_a_purge_deletes_exactly_the_entries_carrying_a_key(store):
+    _, clock = store.lookup("x")
+    store.save("one", entry(), ["a1", "home"], 60, since=clock)
+    store.save("two", entry(), ["a2", "home"], 60, since=clock)
+    store.save("three", entry(), ["a3"], 60, since=clock)
+    store.purge(["a1", "a9"])
+    assert store.lookup("one")[0] is None
+    assert store.lookup("two")[0] is not None and store.lookup("three")[0] is not None
+    store.purge(["home"])
+    assert store.lookup("two")[0] is None and store.lookup("three")[0] is not None
+
+
+def test_a_page_rendered_before_a_purge_of_its_keys_is_not_stored(store):
+    """A request that read the database before an editor's change committed must not store its
+    (old) page after the change's purge ran."""
+    _, clock = store.lookup("page")  # the request starts
+    store.purge(["a1"])  # the editor's change commits and purges
+    assert not store.save("page", entry(), ["a1", "home"], 60, since=clock)
+    assert store.lookup("page")[0] is None
+    assert store.save("other", entry(), ["a2", "home"], 60, since=clock)  # unrelated keys: fine
+    _, later = store.lookup("page")
+    assert store.save("page", entry(), ["a1", "home"], 60, since=later)  # rendered after: fine
+
+
+def test_purge_times_only_move_forward(store):
+    before = store.changed_at(["a1", "home"])
+    store.purge(["a1"])
+    after = store.changed_at(["a1", "home"])
+    assert after >= before and store.changed_at(["a1"]) == after
+
+
+def test_the_local_store_is_bounded_in_bytes_least_recently_used_first():
+    store = LocalStore(max_bytes=3 * (1000 + 400))
+    for name in ("a", "b", "c"):
+        store.save(name, entry(b"x" * 1000), [name], 60, since=0)
+    store.lookup("a")  # used: "b" is now the oldest
+    store.save("d", entry(b"x" * 1000), ["d"], 60, since=0)
+    assert store.lookup("b")[0] is None and store.lookup("a")[0] is not None
+    assert store.bytes_used <= store.max_bytes and len(store) == 3
+    store.purge(["a", "c", "d"])
+    assert len(store) == 0 and store.bytes_used == 0
+
+
+def test_entries_expire(monkeypatch):
+    import time
+
+    store = LocalStore(1024 * 1024)
+    store.save("k", entry(), ["a1"], 60, since=0)
+    now = time.monotonic()
+    monkeypatch.setattr("masthead.caching.store.time.monotonic", lambda: now + 61)
+    assert store.lookup("k")[0] is None and len(store) == 0
+
+
+# --- between processes (in-process mode) -------------------------------------------------------
+
+
+def test_another_process_applies_a_purge_at_its_next_poll(settings):
+    settings.MASTHEAD_CACHE_POLL_SECONDS = 0.5
+    ours, theirs = LocalStore(1 << 20), LocalStore(1 << 20)
+    our_log, their_log = Poller(ours), Poller(theirs)
+    their_log.poll()  # a running process has read where the log stands
+    theirs.save("page", entry(), ["a1"], 60, since=0)
+    theirs.save("other", entry(), ["a2"], 60, since=0)
+
+    ours.purge(["a1"])
+    our_log.record(["a1"], "published")
+    assert not their_log.due()  # within half a second: no query, the old page may still be served
+    their_log.last_poll -= 0.5
+    assert their_log.due()
+    with CaptureQueriesContext(connection) as queries:
+        assert their_log.poll() == 1
+    assert len(queries) == 1
+    assert theirs.lookup("page")[0] is None and theirs.lookup("other")[0] is not None
+    # Applied once only, and never to the process that logged it.
+    their_log.last_poll -= 1
+    assert their_log.poll() == 0
+    ours.save("again", entry(), ["a1"], 60, since=ours.lookup("x")[1])
+    our_log.last_poll = float("-inf")
+    our_log.poll()
+    our_log.last_poll -= 1
+    assert our_log.poll() == 0 and ours.lookup("again")[0] is not None
+
+
+def test_purges_committed_out_of_id_order_are_not_missed(settings):
+    theirs = LocalStore(1 << 20)
+    log = Poller(theirs)
+    log.poll()
+    early = PurgeEvent.objects.create(keys="a1", origin="elsewhere")
+    late = PurgeEvent.objects.create(keys="a2", origin="elsewhere")
+    # The later id became visible first (PostgreSQL gives ids out before commit).
+    early_keys = early.keys
+    early.delete()
+    log.last_poll -= 1
+    assert log.poll() == 1 and log.last_id == late.pk
+    PurgeEvent.objects.create(id=early.pk, keys=early_keys, origin="elsewhere")
+    theirs.save("page", entry(), ["a1"], 60, since=theirs.lookup("x")[1])
+    log.last_poll -= 1
+    assert log.poll() == 1 and theirs.lookup("page")[0] is None
+
+
+def test_purge_logs_for_other_processes_only_in_process_mode(page_cache, settings):
+    settings.MASTHEAD_CACHE_REDIS_URL = ""
+    purge(["a1", "home"], "a test")
+    event = PurgeEvent.objects.get()
+    assert event.keys == "a1 home" and event.reason == "a test"
+
+
+def test_a_touched_signal_file_makes_the_other_processes_read_the_log_at_once(settings, tmp_path):
+    settings.MASTHEAD_CACHE_SIGNAL_FILE = str(tmp_path / "page-cache-purged")
+    settings.MASTHEAD_CACHE_POLL_SECONDS = 3600
+    ours, theirs = LocalStore(1 << 20), LocalStore(1 << 20)
+    our_log, their_log = Poller(ours), Poller(theirs)
+    their_log.poll()
+    theirs.save("page", entry(), ["a1"], 60, since=0)
+    assert not their_log.due()
+    ours.purge(["a1"])
+    our_log.record(["a1"], "published")
+    assert their_log.due()  # long before the poll interval
+    assert their_log.poll() == 1 and theirs.lookup("page")[0] is None
+    assert not their_log.due()
