@@ -1,4 +1,28 @@
-"""Gunicorn embedded as a library, so `masthead serve` needs no separate config file."""
+"""Gunicorn embedded as a library, so `masthead serve` needs no separate config file.
+
+Why these settings:
+
+* `worker_class="asgi"` (gunicorn's own asyncio worker) with masthead's WSGI application run by
+  a2wsgi in a pool of `threads` threads (masthead.serving.bridge). The event loop reads request
+  headers and bodies and writes responses, so a client that trickles its request byte by byte
+  (slowloris) or reads its response a few bytes at a time holds a buffer, not a thread. Until
+  this, the worker was `gthread`, which gives a connection a thread from its first byte to its
+  last: tests/serving/test_slow_clients.py (40 trickling and 10 slow-reading connections against
+  2 processes x 4 threads) left 2 ordinary requests out of 5 without an answer after 10 s; with
+  this worker all 5 take 1-15 ms. More gthread threads would only raise the number of attackers
+  needed, and each thread is a possible database connection.
+* `workers` = cores + 1: rendering is CPU-bound Python under one GIL per process, so processes
+  use the cores; the extra one keeps a core busy while another waits on the database.
+* `threads` (default 4) per process: renders overlap only while one waits on the database or
+  Redis, and each thread may keep a database connection (CONN_MAX_AGE), so a few are enough now
+  that slow clients no longer need one each.
+* `worker_connections` (gunicorn's default, 1,000 per process) bounds open connections, idle or
+  slow ones included. gunicorn has no deadline for a request's headers: for a public site, put
+  Varnish or a TLS terminator in front (deploy/varnish), whose own timeouts drop idle attackers.
+* `timeout` 30 s: a process whose event loop stops answering is restarted. `keepalive` 5 s.
+* `asgi_lifespan` off: Django has no startup or shutdown hooks to run.
+* `preload_app`: the application is imported once in the master and shared copy-on-write.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +32,23 @@ from gunicorn.app.base import BaseApplication
 
 
 def default_workers() -> int:
-    # Threads absorb slow clients; processes use the cores. One more than cores keeps a core
-    # busy while another worker waits on the database.
     return (os.cpu_count() or 1) + 1
 
 
 class MastheadServer(BaseApplication):
-    def __init__(self, options: dict):
+    def __init__(self, options: dict, threads: int):
         self.options = options
+        self.threads = threads
         super().__init__()
 
-    def load_config(self):
+    def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
     def load(self):
-        from masthead.wsgi import application
+        from masthead.serving.bridge import asgi_application
 
-        return application
+        return asgi_application(self.threads)
 
 
 def run(host: str, port: int, workers: int, threads: int) -> None:
@@ -33,8 +56,8 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
         {
             "bind": f"{host}:{port}",
             "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
+            "worker_class": "asgi",
+            "asgi_lifespan": "off",
             "timeout": 30,
             "graceful_timeout": 10,
             "keepalive": 5,
@@ -42,5 +65,6 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
             "preload_app": True,
             # No gunicornc socket: two servers on one machine would otherwise share its path.
             "control_socket_disable": True,
-        }
+        },
+        threads=threads,
     ).run()

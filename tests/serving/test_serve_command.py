@@ -3,45 +3,14 @@
 from __future__ import annotations
 
 import gzip
-import os
 import re
-import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from tests.cli_support import MASTHEAD, masthead, masthead_env
+from tests.cli_support import MASTHEAD, masthead_env
 
-START_TIMEOUT = 60  # seconds for collectstatic + gunicorn to answer
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-OPENER = urllib.request.build_opener(NoRedirect)
-
-
-def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    """GET without following redirects or decompressing; returns status, headers, raw body."""
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with OPENER.open(request, timeout=10) as response:
-            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+from .support import SECRET, free_port, get, serving
 
 
 # --- Refusals ---------------------------------------------------------------------------------
@@ -72,7 +41,7 @@ def test_refuses_the_demo_secret_key(tmp_path):
 
 
 def test_refuses_debug_on(tmp_path):
-    result = refuse(tmp_path, SECRET_KEY="a-real-secret-key-for-this-test-0123456789abcdef", DEBUG="1")
+    result = refuse(tmp_path, SECRET_KEY=SECRET, DEBUG="1")
     assert result.returncode != 0
     assert "refusing to serve with DEBUG on" in result.stderr
     assert "Traceback" not in result.stderr
@@ -86,41 +55,8 @@ def test_refuses_debug_on(tmp_path):
 def server(migrated_template, tmp_path_factory):
     """`masthead serve` on a free loopback port, over a fresh copy of a migrated data directory."""
     data = tmp_path_factory.mktemp("serve")
-    for f in migrated_template.glob("masthead.sqlite3*"):
-        shutil.copy2(f, data / f.name)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = open(data / "server.log", "w+")
-    proc = subprocess.Popen(
-        [MASTHEAD, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--threads", "2"],
-        env=masthead_env(data, SECRET_KEY="a-real-secret-key-for-this-test-0123456789abcdef"),
-        cwd=data,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"masthead serve exited with {proc.returncode}:\n{log.read()}")
-            try:
-                status, _, _ = get(base + "/")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"masthead serve did not answer within {START_TIMEOUT}s:\n{log.read()}")
-                time.sleep(0.2)
-        yield {"base": base, "data": data, "proc": proc, "log": log}
-    finally:
-        proc.terminate()  # by PID: SIGTERM to the gunicorn master, which stops its workers
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+    with serving(migrated_template, data, "--workers", "1", "--threads", "2") as running:
+        yield running
 
 
 def test_serves_the_home_page(server):
