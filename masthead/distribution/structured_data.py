@@ -116,8 +116,14 @@ def search_url(request: HttpRequest) -> str:
 
 
 def with_page_number(url: str | None, page_obj) -> str | None:
-    """The canonical URL of one page of a list: page 1 is the list's own URL, page N adds ?page=N."""
-    if url and page_obj is not None and getattr(page_obj, "number", 1) > 1:
+    """The canonical URL of one page of a list: page 1 is the list's own URL, a later page adds
+    what names it (its cursor, masthead/news/pagination.py, or ?page=N for search results)."""
+    if not url or page_obj is None:
+        return url
+    query = getattr(page_obj, "query", "")
+    if query:
+        return f"{url}?{query}"
+    if getattr(page_obj, "number", 1) > 1:
         return f"{url}?page={page_obj.number}"
     return url
 

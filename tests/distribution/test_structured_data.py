@@ -377,6 +377,10 @@ def test_every_public_page_has_its_canonical_url(get, publication, settings, mak
     expected["/search/?utm_source=x&q=gaza&page=1&to=&from=2020-01-01"] = f"{HOST}/search/?q=gaza&from=2020-01-01"
     for url, canonical in expected.items():
         assert get(url).canonical == canonical, url
+    # A page reached by its "Older" link (a cursor, masthead/news/pagination.py) is its own canonical.
+    older = get(world.url).doc.select_one(".pagination a[rel=next]")["href"]
+    assert "before=" in older
+    assert get(older).canonical == HOST + older
     results = get("/search/?q=gaza")
     robots = results.doc.find_all("meta", attrs={"name": "robots"})
     assert len(robots) == 1 and "noindex" in robots[0]["content"]
