@@ -268,7 +268,8 @@ def list_articles(
     tags=["articles"],
 )
 def get_article(request, article_id: int = _id_in_path("The article's id.")):
-    found = list(queries.with_list_data(queries.articles(request).filter(pk=article_id)))
+    # .defer(None): the list data leaves the body out, and this one shows it.
+    found = list(queries.with_list_data(queries.articles(request).filter(pk=article_id)).defer(None))
     if not found:
         raise Http404
     (article,) = queries.attach_sections(found)

@@ -39,8 +39,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Max, QuerySet
-from django.db.models.functions import Length, Substr
+from django.db.models import BigIntegerField, CharField, ExpressionWrapper, F, Max, QuerySet
+from django.db.models.functions import Cast, Length, Substr
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -99,8 +99,10 @@ def site_base(request: HttpRequest) -> SiteBase | None:
     return SiteBase(root_url=site.root_url, root_url_path=root.url_path, root_tree_path=root.path)
 
 
-def w3c_datetime(moment: datetime) -> str:
-    return moment.astimezone(timezone.get_current_timezone()).isoformat(timespec="seconds")
+def w3c_datetime(moment: datetime, zone=None) -> str:
+    """`zone` (default: the current one) may be passed in by a caller writing 50,000 of these:
+    looking it up per URL was a third of a large sitemap file's time."""
+    return moment.astimezone(zone or timezone.get_current_timezone()).isoformat(timespec="seconds")
 
 
 def _newest(*moments: datetime | None) -> datetime | None:
@@ -131,7 +133,7 @@ def site_articles(base: SiteBase) -> QuerySet:
 @dataclass
 class Entry:
     loc: str
-    lastmod: datetime | None
+    lastmod: datetime | str | None  # a str is already in W3C form
 
 
 class NumberedSitemap:
@@ -177,8 +179,15 @@ class ArticleSitemap(NumberedSitemap):
         rows = self.in_file(base, number)
         if rows is None:
             return []
-        rows = rows.order_by("pk").values_list("url_path", "last_published_at")
-        return [Entry(base.page_url(url_path), lastmod) for url_path, lastmod in rows]
+        # The times come as text: turning 50,000 of them into datetimes and back took 40% of a
+        # full file's time (200,000-article scale run). Both databases give UTC here (Django
+        # keeps PostgreSQL sessions in UTC and SQLite stores UTC), "YYYY-MM-DD HH:MM:SS[.ffffff]".
+        rows = (
+            rows.order_by("pk")
+            .annotate(lastmod_text=Cast("last_published_at", output_field=CharField()))
+            .values_list("url_path", "lastmod_text")
+        )
+        return [Entry(base.page_url(url_path), _w3c_from_utc_text(text)) for url_path, text in rows]
 
 
 class _PerObjectSitemap(NumberedSitemap):
@@ -328,13 +337,20 @@ def _loc(url: str) -> str:
     return escape(url) if _XML_SPECIAL.intersection(url) else url
 
 
-def _lastmod(moment: datetime | None) -> str:
-    return f"<lastmod>{w3c_datetime(moment)}</lastmod>" if moment else ""
+def _w3c_from_utc_text(text: str | None) -> str | None:
+    return f"{text[:10]}T{text[11:19]}+00:00" if text else None
+
+
+def _lastmod(moment: datetime | str | None, zone=None) -> str:
+    if isinstance(moment, str):
+        return f"<lastmod>{moment}</lastmod>"
+    return f"<lastmod>{w3c_datetime(moment, zone)}</lastmod>" if moment else ""
 
 
 def urlset_xml(entries: Iterable[Entry]) -> str:
+    zone = timezone.get_current_timezone()
     lines = [XML_DECLARATION, f'<urlset xmlns="{NS_SITEMAP}">\n']
-    lines += [f"<url><loc>{_loc(e.loc)}</loc>{_lastmod(e.lastmod)}</url>\n" for e in entries]
+    lines += [f"<url><loc>{_loc(e.loc)}</loc>{_lastmod(e.lastmod, zone)}</url>\n" for e in entries]
     lines.append("</urlset>\n")
     return "".join(lines)
 

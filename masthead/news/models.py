@@ -27,6 +27,8 @@ from wagtail.search import index
 
 from . import queries
 from .blocks import ArticleBodyBlock
+from .routing import ArticleRoutingMixin
+from .visibility import OneQueryRestrictionsMixin, public
 
 WORDS_PER_MINUTE = 230
 # Publishing writes first_published_at and last_published_at a few microseconds apart; an
@@ -34,7 +36,7 @@ WORDS_PER_MINUTE = 230
 UPDATE_THRESHOLD = timedelta(minutes=1)
 
 
-class HomePage(Page):
+class HomePage(ArticleRoutingMixin, OneQueryRestrictionsMixin, Page):
     """The home front: editor-ordered main stories, then the latest of each section."""
 
     max_count = 1
@@ -65,7 +67,7 @@ class HomeMainStory(Orderable):
     panels = [FieldPanel("article")]
 
 
-class SectionPage(Page):
+class SectionPage(OneQueryRestrictionsMixin, Page):
     """A section front, e.g. World, or World › Middle East: its articles newest first."""
 
     intro = models.TextField(blank=True, max_length=500)
@@ -81,7 +83,7 @@ class SectionPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["page_obj"] = queries.paginate(request, queries.section_articles(self))
-        context["subsections"] = self.get_children().live().public().type(SectionPage).specific()
+        context["subsections"] = public(self.get_children().live().type(SectionPage)).specific()
         context["breadcrumb"] = queries.section_trail(self)
         return context
 
@@ -126,7 +128,7 @@ class ArticleByline(Orderable):
     panels = [FieldPanel("author")]
 
 
-class ArticlePage(Page):
+class ArticlePage(OneQueryRestrictionsMixin, Page):
     """A story. The title is the headline; the parent section is the primary section."""
 
     standfirst = models.TextField(

@@ -78,7 +78,8 @@ def search(request: HttpRequest) -> HttpResponse:
     # Rank and cut the page on ids alone, then load the cards of those few: sorting the matches
     # with their card columns (body, comment counts) costs far more when a word is common.
     ids = list(page_obj.object_list.values_list("pk", flat=True))
-    cards = {a.pk: a for a in queries.with_card_data(ArticlePage.objects.filter(pk__in=ids))}
+    # .defer(None): the cards leave the body out, and the snippets are cut from it.
+    cards = {a.pk: a for a in queries.with_card_data(ArticlePage.objects.filter(pk__in=ids)).defer(None)}
     results = queries.attach_sections([cards[pk] for pk in ids if pk in cards])
     for article in results:
         article.snippet = highlight.snippet(article.plain_text(), terms)

@@ -124,7 +124,9 @@ def flatmap_path_parameters(context, path_parameters):
     ],
 )
 def test_api_matches_its_schema(case, database):
-    case.call_and_validate(checks=CHECKS)
+    # Plain bodies: schemathesis's WSGI client asks for gzip but does not decode it (compression
+    # has its own tests in tests/caching/test_gzip.py).
+    case.call_and_validate(headers={"Accept-Encoding": "identity"}, checks=CHECKS)
 
 
 def test_schemathesis_sees_every_operation():

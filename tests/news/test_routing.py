@@ -1,0 +1,80 @@
+"""The one-query article route (masthead/news/routing.py) and the per-request view restrictions
+(masthead/news/visibility.py) must answer exactly as Wagtail's own routing and `.public()` do."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from wagtail.models import Page, PageViewRestriction
+
+from masthead.news import visibility
+from masthead.news.models import ArticlePage, HomePage
+from masthead.news.routing import find_article
+
+
+def test_article_url_is_found_in_one_query(desk, make_article):
+    article = make_article(desk.mideast, "Deep story")
+    home = HomePage.objects.get()
+    with CaptureQueriesContext(connection) as queries:
+        found = find_article(home, ["world", "middle-east", "deep-story"])
+    assert found.pk == article.pk and isinstance(found, ArticlePage)
+    assert len(queries) == 1
+
+
+def test_same_slug_in_two_sections_goes_to_the_right_one(client, desk, make_article):
+    world = make_article(desk.world, "Same headline")
+    politics = make_article(desk.politics, "Same headline")
+    assert world.slug == politics.slug
+    assert b"Same headline" in client.get("/politics/same-headline/").content
+    home = HomePage.objects.get()
+    assert find_article(home, ["politics", "same-headline"]).pk == politics.pk
+    assert find_article(home, ["world", "same-headline"]).pk == world.pk
+    # The right slug under the wrong section is not the article.
+    assert find_article(home, ["main-stories", "same-headline"]) is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/world/no-such-story/", "/world/middle-east/draft-story/", "/nowhere/draft-story/", "/world//"],
+)
+def test_unknown_and_unpublished_urls_are_404(client, desk, make_article, path):
+    make_article(desk.mideast, "Draft story", publish=False)
+    assert client.get(path).status_code == 404
+
+
+def test_sections_and_subsections_still_route(client, desk, make_article):
+    make_article(desk.mideast, "Story")
+    assert client.get("/world/").status_code == 200
+    assert client.get("/world/middle-east/").status_code == 200
+
+
+def test_private_article_still_asks_for_a_login(client, desk, make_article):
+    article = make_article(desk.world, "Members only")
+    PageViewRestriction.objects.create(page=desk.world, restriction_type=PageViewRestriction.LOGIN)
+    response = client.get(article.url)
+    assert response.status_code == 302 and "login" in response["Location"]
+    assert list(article.get_view_restrictions()) == list(Page.get_view_restrictions(article))
+    assert article.get_view_restrictions().model is PageViewRestriction
+
+
+def test_restrictions_of_an_alias_ancestor_come_from_its_source(desk, make_article):
+    alias = desk.politics.create_alias(parent=desk.main, update_slug="politics-alias").specific
+    under_alias = make_article(alias, "Under the alias")
+    login = PageViewRestriction.LOGIN
+    restriction = PageViewRestriction.objects.create(page=desk.politics, restriction_type=login)
+    PageViewRestriction.objects.create(page=desk.world, restriction_type=PageViewRestriction.LOGIN)
+    assert list(visibility.view_restrictions(under_alias)) == [restriction]
+    assert list(visibility.view_restrictions(under_alias)) == list(Page.get_view_restrictions(under_alias))
+
+
+def test_public_lists_match_wagtail_and_see_new_restrictions(client, desk, make_article):
+    shown = make_article(desk.world, "Open")
+    hidden = make_article(desk.politics, "Closed")
+    expected = set(ArticlePage.objects.live().public().values_list("pk", flat=True))
+    assert set(visibility.public(ArticlePage.objects.live()).values_list("pk", flat=True)) == expected
+    assert client.get("/").status_code == 200  # a request in between must not leave a stale memo behind
+    PageViewRestriction.objects.create(page=desk.politics, restriction_type=PageViewRestriction.LOGIN)
+    now = set(visibility.public(ArticlePage.objects.live()).values_list("pk", flat=True))
+    assert shown.pk in now and hidden.pk not in now
+    assert b"Closed" not in client.get("/").content
