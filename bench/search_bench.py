@@ -53,12 +53,16 @@ import time
 import urllib.parse
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+# bench/harness.py (shared with the other benchmarks): bench/ is on sys.path when this runs as a
+# script; imported from elsewhere, it is put there.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+from harness import REPO  # noqa: E402
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1", ""}
 
-
-def log(message: str) -> None:
-    print(f"[search-bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+log = harness.logger("search-bench")
 
 
 # --------------------------------------------------------------------------------------------
@@ -77,27 +81,12 @@ def check_loopback(url: str) -> None:
 
 
 def machine() -> dict:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = ""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
     import sqlite3
 
     return {
         "nproc": os.cpu_count(),
-        "cpu": cpu or platform.processor(),
-        "ram": ram,
+        "cpu": harness.cpu_model() or platform.processor(),
+        "ram": harness.memory_total(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "date": time.strftime("%Y-%m-%d"),
