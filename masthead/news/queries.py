@@ -2,7 +2,7 @@
 
 A front must cost the same whether the site has ten articles or a million, and however many
 authors, tags or sections it has: lists are fetched with their bylines, images and sections in
-bulk (prefetch, one window query for all section blocks), never one query per item.
+bulk (prefetch, one query for all section blocks), never one query per item.
 """
 
 from __future__ import annotations
