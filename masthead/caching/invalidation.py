@@ -161,6 +161,12 @@ def _keys_of(page, saving: bool = False) -> set[str]:
     return set()
 
 
+def _page_unpublished(sender, instance, **kwargs) -> None:
+    # Scheduled expiry (publish_scheduled) unpublishes through the base Page model, whose save
+    # the receivers above never see; Wagtail's page_unpublished names the specific class.
+    purge_after_commit(_keys_of(instance), f"{sender._meta.model_name} {instance.pk} unpublished")
+
+
 def _page_deleted(sender, instance, **kwargs) -> None:
     purge_after_commit(_keys_of(instance), f"{sender._meta.model_name} {instance.pk} deleted")
 
@@ -191,7 +197,8 @@ def _restriction_changed(sender, instance, **kwargs) -> None:
 
 
 def _comment_shown(comment) -> bool:
-    return comment.state == "approved" or bool(comment.deleted_by_author)
+    """The same rule as masthead.comments.queries.SHOWN, for one comment in memory."""
+    return comment.state == _model("comments.Comment").State.APPROVED or bool(comment.deleted_by_author)
 
 
 def _comment_loaded(sender, instance, **kwargs) -> None:
@@ -247,7 +254,7 @@ def connect() -> None:
     from wagtail.contrib.redirects.models import Redirect
     from wagtail.contrib.settings.models import BaseGenericSetting, BaseSiteSetting
     from wagtail.models import PageViewRestriction, Site
-    from wagtail.signals import pre_page_move
+    from wagtail.signals import page_unpublished, pre_page_move
 
     uid = "masthead.caching"
     for label in ("news.ArticlePage", "news.SectionPage", "news.HomePage"):
@@ -256,6 +263,7 @@ def connect() -> None:
         post_save.connect(_page_after_save, sender=model, dispatch_uid=f"{uid}.post.{label}")
         pre_delete.connect(_page_deleted, sender=model, dispatch_uid=f"{uid}.delete.{label}")
         pre_page_move.connect(_before_move, sender=model, dispatch_uid=f"{uid}.move.{label}")
+        page_unpublished.connect(_page_unpublished, sender=model, dispatch_uid=f"{uid}.unpublished.{label}")
     Comment = _model("comments.Comment")
     post_init.connect(_comment_loaded, sender=Comment, dispatch_uid=f"{uid}.comment.init")
     post_save.connect(_comment_saved, sender=Comment, dispatch_uid=f"{uid}.comment.save")

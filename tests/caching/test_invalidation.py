@@ -95,6 +95,17 @@ def test_unpublishing_purges_where_it_was_shown(pub, purged_pages):
     assert missed == {"bravo", "politics", "delta", "ben", "tag vote"} | CONTENT_WIDE
 
 
+def test_scheduled_expiry_purges_where_it_was_shown(pub, purged_pages):
+    """publish_scheduled unpublishes expired pages through the base Page model."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    ArticlePage.objects.filter(pk=pub.bravo.pk).update(expire_at=timezone.now() - timezone.timedelta(minutes=1))
+    missed = purged_pages(lambda: call_command("publish_scheduled"))
+    assert not ArticlePage.objects.get(pk=pub.bravo.pk).live
+    assert missed == {"bravo", "politics", "delta", "ben", "tag vote"} | CONTENT_WIDE
+
+
 def test_unpublished_article_is_gone_from_every_cached_page(pub, committed):
     client = Client()
     warm(client, ["/", pub.politics.url, "/tags/vote/", "/feeds/rss/"])
