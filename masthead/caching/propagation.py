@@ -72,12 +72,19 @@ class Poller:
             self.seen_signal = read_signal()  # a touch from now on means a newer purge
             try:
                 if self.last_id is None:
-                    # A fresh store holds nothing older than now: start from the newest row.
-                    self.last_id = PurgeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                    # A fresh store holds nothing older than now: start from the newest row, and
+                    # count the look-back window's rows as applied (else the next poll would
+                    # purge this new process's first pages for events that predate it).
+                    newest = PurgeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                    self.last_id = newest
+                    window = PurgeEvent.objects.filter(id__gt=newest - LOOKBACK)
+                    self.applied = set(window.values_list("id", flat=True))
                     self.last_poll = started
                     return 0
                 rows = list(
-                    PurgeEvent.objects.filter(id__gt=self.last_id - LOOKBACK).values_list("id", "keys", "origin")
+                    PurgeEvent.objects.filter(id__gt=self.last_id - LOOKBACK)
+                    .exclude(id__in=self.applied)  # seen already: do not read their keys again
+                    .values_list("id", "keys", "origin")
                 )
             except DatabaseError:
                 logger.warning("page cache: could not read the purge log", exc_info=True)

@@ -158,3 +158,19 @@ def test_a_touched_signal_file_makes_the_other_processes_read_the_log_at_once(se
     assert their_log.due()  # long before the poll interval
     assert their_log.poll() == 1 and theirs.lookup("page")[0] is None
     assert not their_log.due()
+
+
+def test_a_new_process_does_not_replay_purges_older_than_itself(settings):
+    """Events logged before a process started were applied by the processes alive then; a new
+    process's first pages must not be purged for them."""
+    for n in range(3):
+        PurgeEvent.objects.create(keys="home", origin=f"earlier-{n}")
+    fresh = LocalStore(1 << 20)
+    log = Poller(fresh)
+    log.poll()  # the first poll: where the log stands
+    fresh.save("home page", entry(), ["home"], 60, since=fresh.lookup("x")[1])
+    log.last_poll -= 1
+    assert log.poll() == 0 and fresh.lookup("home page")[0] is not None
+    PurgeEvent.objects.create(keys="home", origin="elsewhere")  # a new event still applies
+    log.last_poll -= 1
+    assert log.poll() == 1 and fresh.lookup("home page")[0] is None
