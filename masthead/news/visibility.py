@@ -2,9 +2,9 @@
 
 Wagtail's `PageQuerySet.public()` reads every view restriction each time it is called, and an
 article page calls it three times (navigation, related reading, "More in"). Within one reader's
-request the restrictions are read once and reused; outside a request (commands, the work done
-after a publish) nothing is remembered, so a restriction an editor just added is always seen
-by the next request and by every background job.
+request the restrictions are read once and reused, and forgotten when one is saved or deleted
+(the admin's privacy view and a publish's after-commit work run inside a request too). Outside
+a request (commands, background jobs) nothing is remembered.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from contextvars import ContextVar
 
 from django.core.signals import request_finished, request_started
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 
 # None outside a request; a dict holding the paths once they have been read in this request.
 _request_memo: ContextVar[dict | None] = ContextVar("masthead_view_restrictions", default=None)
@@ -70,5 +71,14 @@ def _finish(**kwargs) -> None:
     _request_memo.set(None)
 
 
+def _forget(**kwargs) -> None:
+    memo = _request_memo.get()
+    if memo is not None:
+        memo.pop("paths", None)
+
+
 request_started.connect(_start, dispatch_uid="masthead.news.visibility.start")
 request_finished.connect(_finish, dispatch_uid="masthead.news.visibility.finish")
+RESTRICTION = "wagtailcore.PageViewRestriction"
+post_save.connect(_forget, sender=RESTRICTION, dispatch_uid="masthead.news.visibility.saved")
+post_delete.connect(_forget, sender=RESTRICTION, dispatch_uid="masthead.news.visibility.deleted")

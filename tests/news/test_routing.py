@@ -78,3 +78,20 @@ def test_public_lists_match_wagtail_and_see_new_restrictions(client, desk, make_
     now = set(visibility.public(ArticlePage.objects.live()).values_list("pk", flat=True))
     assert shown.pk in now and hidden.pk not in now
     assert b"Closed" not in client.get("/").content
+
+
+def test_a_restriction_saved_during_a_request_is_seen_at_once(desk, make_article):
+    hidden = make_article(desk.politics, "Closed")
+    def shown() -> set[int]:
+        return set(visibility.public(ArticlePage.objects.live()).values_list("pk", flat=True))
+
+    visibility._start()  # as when a request begins
+    try:
+        assert hidden.pk in shown()
+        login = PageViewRestriction.LOGIN
+        restriction = PageViewRestriction.objects.create(page=desk.politics, restriction_type=login)
+        assert hidden.pk not in shown()
+        restriction.delete()
+        assert hidden.pk in shown()
+    finally:
+        visibility._finish()
