@@ -85,14 +85,10 @@ def cache_key(request: HttpRequest) -> str | None:
     return f"{request.scheme}://{host}{request.path}" + (f"?{query}" if query else "")
 
 
-def storable(request: HttpRequest, response: HttpResponseBase) -> bool:
-    if response.status_code not in CACHEABLE_STATUS or response.streaming or response.cookies:
-        return False
-    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # the page used this reader's CSRF token
-        return False
-    cache_control = response.get("Cache-Control", "").lower()
-    if any(word in cache_control for word in ("private", "no-store", "no-cache")):
-        return False
+def fits_the_store(response: HttpResponseBase) -> bool:
+    """What is left to check once `_public` has sent personal and uncacheable responses away
+    (status, streaming, cookies, the CSRF token, private/no-store/no-cache): one version for
+    everyone, and a size the store takes."""
     vary = {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
     if vary - HARMLESS_VARY:
         return False
@@ -194,7 +190,7 @@ class PageCacheMiddleware:
         compress = headers.compressible(response)
         if compress:
             headers.vary_on_encoding(response)
-        storing = conf.get("MASTHEAD_PAGE_CACHE") and request.method == "GET" and storable(request, response)
+        storing = conf.get("MASTHEAD_PAGE_CACHE") and request.method == "GET" and fits_the_store(response)
         wants_gzip = compress and headers.accepts_gzip(request)
         gzipped = headers.gzip_body(response.content) if compress and (storing or wants_gzip) else None
         if gzipped is not None and len(gzipped) >= len(response.content):
