@@ -1,0 +1,91 @@
+"""Connections are shared out between the worker processes of `masthead serve`.
+
+With one listening socket shared by every worker, the event loop that wakes first accepts all
+the connections waiting (asyncio accepts up to a backlog's worth at once), so a burst of
+keep-alive clients (a load balancer, a proxy, a benchmark) all land on one worker and every
+other core idles. Each worker has its own socket (SO_REUSEPORT) and the kernel spreads new
+connections between them. Measured on 2 cores: 9.7 requests/s uncached with one worker doing
+all the work, 14 with three sharing it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from .support import serving
+
+CONNECTIONS = 24
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            found.add(target[len("socket:[") : -1])
+    return found
+
+
+def _established_to(port: int) -> set[str]:
+    """Inodes of the server side of established connections to `port` on loopback."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
+            inodes.add(fields[9])
+    return inodes
+
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task")
+    kids: list[int] = []
+    for task in tasks.iterdir():
+        kids += [int(p) for p in (task / "children").read_text().split()]
+    return kids
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc")
+def test_keep_alive_connections_are_spread_over_the_workers(migrated_template, tmp_path):
+    with serving(migrated_template, tmp_path, "--workers", "3") as running:
+        clients = []
+        try:
+            # A burst: every connection waits to be accepted at once, as when a proxy opens
+            # its pool or readers arrive together. The workers are paused (SIGSTOP) while the
+            # clients connect, so the kernel queues them all; they are kept open afterwards
+            # (keep-alive), so each stays with the worker that accepted it.
+            workers = _children(running["proc"].pid)
+            assert len(workers) == 3, workers
+            for pid in workers:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                for _ in range(CONNECTIONS):
+                    conn = http.client.HTTPConnection("127.0.0.1", running["port"], timeout=10)
+                    conn.connect()
+                    clients.append(conn)
+            finally:
+                for pid in workers:
+                    os.kill(pid, signal.SIGCONT)
+            for conn in clients:
+                conn.request("GET", "/robots.txt")
+                response = conn.getresponse()
+                response.read()
+                assert response.status == 200
+            established = _established_to(running["port"])
+            per_worker = [len(_socket_inodes(pid) & established) for pid in workers]
+        finally:
+            for conn in clients:
+                conn.close()
+    assert sum(per_worker) == CONNECTIONS, per_worker
+    # Shared out by the kernel: each worker gets about a third. (With one shared socket, runs
+    # gave [3, 0, 21] and [23, 0, 1]; a fair share falls outside these bounds about once in
+    # ten thousand runs.)
+    assert min(per_worker) >= 1 and max(per_worker) <= 2 * CONNECTIONS // 3, per_worker
