@@ -56,7 +56,7 @@ class HomePage(ArticleRoutingMixin, OneQueryRestrictionsMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context.update(queries.home_front(self))
+        context.update(queries.home_front(self, request))
         return context
 
 
@@ -235,5 +235,5 @@ class ArticlePage(OneQueryRestrictionsMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context.update(queries.article_context(self))
+        context.update(queries.article_context(self, request))
         return context

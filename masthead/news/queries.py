@@ -66,11 +66,13 @@ def attach_sections(articles: Iterable[ArticlePage]) -> list[ArticlePage]:
 
 
 def paginate(request: HttpRequest, queryset: QuerySet) -> KeysetPage:
-    """The requested page of a list, with its cards' data: keyset pages, see news/pagination.py."""
+    """The requested page of a list as cards: keyset pages (news/pagination.py) of card rows
+    (news/cards.py)."""
+    from . import cards
     from .pagination import paginate as keyset_page
 
-    page_obj = keyset_page(request, with_card_data(queryset))
-    page_obj.object_list = attach_sections(page_obj.object_list)
+    page_obj = keyset_page(request, cards.rows(queryset))
+    page_obj.object_list = cards.from_rows(page_obj.object_list, request)
     return page_obj
 
 
@@ -80,7 +82,9 @@ def top_sections(home: Page) -> QuerySet:
     return public(_model("SectionPage").objects.child_of(home).live()).filter(show_in_menus=True)
 
 
-def home_front(home: HomePage) -> dict:
+def home_front(home: HomePage, request: HttpRequest | None = None) -> dict:
+    from . import cards
+
     surrogate.add(surrogate.HOME)
     picks = [
         story.article
@@ -92,16 +96,17 @@ def home_front(home: HomePage) -> dict:
     base = published_articles()
     newest = list(base.exclude(pk__in=pick_ids).values_list("pk", flat=True)[:fill]) if fill > 0 else []
     main_ids = pick_ids + newest
-    # Load the main stories once more with their card data (one query set, order kept).
-    loaded = {a.pk: a for a in with_card_data(base.filter(pk__in=main_ids))}
-    main_stories = attach_sections(loaded[pk] for pk in main_ids if pk in loaded)
-
     sections = list(top_sections(home))
-    latest = with_card_data(base.filter(pk__in=_newest_per_section(base.exclude(pk__in=main_ids), sections)))
+    latest_ids = list(
+        base.filter(pk__in=_newest_per_section(base.exclude(pk__in=main_ids), sections)).values_list("pk", flat=True)
+    )
+    # The main stories and every section's newest as cards, in one load (order kept).
+    loaded = cards.load(main_ids + latest_ids, request)
+    main_stories = [card for card in loaded if card.pk in main_ids]
     by_section: dict[str, list] = {}
-    for article in attach_sections(latest):
-        top = article.path[: len(home.path) + Page.steplen]
-        by_section.setdefault(top, []).append(article)
+    for card in loaded[len(main_stories) :]:
+        top = card.path[: len(home.path) + Page.steplen]
+        by_section.setdefault(top, []).append(card)
     section_blocks = [
         {"section": section, "articles": by_section[section.path]}
         for section in sections
@@ -154,7 +159,7 @@ def tag_articles(tag) -> QuerySet:
     return published_articles().filter(tagged_items__tag=tag)
 
 
-def article_context(article: ArticlePage) -> dict:
+def article_context(article: ArticlePage, request: HttpRequest | None = None) -> dict:
     """Bylines, sections and tags of one article.
 
     Read through the article's own relations rather than fresh queries, so an editor's preview
@@ -172,7 +177,7 @@ def article_context(article: ArticlePage) -> dict:
     # queries, from ids stored on publish. See masthead/news/related.py.
     from .related import reading
 
-    context.update(reading(article, section=breadcrumb[-1] if breadcrumb else None))
+    context.update(reading(article, section=breadcrumb[-1] if breadcrumb else None, request=request))
     _add_article_keys(article, context)
     return context
 

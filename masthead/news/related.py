@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Case, Count, FloatField, Max, Sum, Value, When
 from wagtail.models import Page
 
-from . import queries
+from . import cards, queries
 
 logger = logging.getLogger(__name__)
 
@@ -159,13 +159,12 @@ def rebuild_all(batch_size: int = 200) -> int:
     return count
 
 
-def reading(article, section=None) -> dict:
+def reading(article, section=None, request=None) -> dict:
     """What the article page shows under the story, in a fixed number of queries.
 
     `section` is the article's primary section if the caller already has it (the breadcrumb's
-    last entry). Queries: the newest ids in the section (1), which stored ids are live (1, when
-    there are any), the cards of the ones shown with bylines and image renditions (3), their
-    sections (1). Only shown cards are loaded: a card is the heaviest object on the page.
+    last entry). Queries: the newest in the section (1) and the stored ones still live (1, when
+    there are any), both as card rows, then what the cards shown need (news/cards.py).
     """
     empty = {"related_articles": [], "more_in_section": [], "primary_section": None}
     if not article.pk or not article.path:
@@ -179,18 +178,15 @@ def reading(article, section=None) -> dict:
     # Newest first in the primary section: a range of the path index plus a top-N sort. The
     # range (children's paths are the parent's plus one step of 0-9A-Z) rather than
     # path__startswith, whose LIKE cannot use an index on SQLite (LIKE ignores case there).
-    newest = list(
-        live.filter(path__gt=parent_path, path__lte=parent_path + "Z" * Page.steplen, depth=article.depth)
-        .exclude(pk=article.pk)
-        .values_list("pk", flat=True)[: 2 * SHOWN]  # enough after dropping the related ones shown
-    )
-    # Which stored ids are still live, by plain ids: an OR of "stored" and "newest" subqueries
-    # made PostgreSQL join every article (74-126 ms at 200,000 articles; this: 0.3 ms).
-    alive = set(live.filter(pk__in=stored).values_list("pk", flat=True)) if stored else set()
-    related_ids = [pk for pk in stored if pk in alive][:SHOWN]
-    more_ids = [pk for pk in newest if pk not in related_ids][:SHOWN]  # newest first
-    shown = queries.with_card_data(live.filter(pk__in=related_ids + more_ids))
-    cards = {a.pk: a for a in queries.attach_sections(shown)}
-    related = [cards[pk] for pk in related_ids if pk in cards]
-    more = [cards[pk] for pk in more_ids if pk in cards]
+    # Read as card rows, so the cards shown need no further query of their own.
+    in_section = live.filter(path__gt=parent_path, path__lte=parent_path + "Z" * Page.steplen, depth=article.depth)
+    newest = list(cards.rows(in_section.exclude(pk=article.pk))[: 2 * SHOWN])  # enough after dropping related
+    # The stored ids still live, by plain ids: an OR of "stored" and "newest" subqueries made
+    # PostgreSQL join every article (74-126 ms at 200,000 articles; this: 0.3 ms).
+    alive = {row.pk: row for row in cards.rows(live.filter(pk__in=stored).order_by())} if stored else {}
+    related_rows = [alive[pk] for pk in stored if pk in alive][:SHOWN]
+    shown = {row.pk for row in related_rows}
+    more_rows = [row for row in newest if row.pk not in shown][:SHOWN]  # newest first
+    made = cards.from_rows(related_rows + more_rows, request)
+    related, more = made[: len(related_rows)], made[len(related_rows) :]
     return {"related_articles": related, "more_in_section": more, "primary_section": section}

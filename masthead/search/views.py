@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import cached_property
 
-from masthead.news import queries
+from masthead.news import cards, queries
 from masthead.news.models import ArticleByline, ArticlePage
 
 from . import engine, highlight
@@ -78,11 +78,11 @@ def search(request: HttpRequest) -> HttpResponse:
     # Rank and cut the page on ids alone, then load the cards of those few: sorting the matches
     # with their card columns (body, comment counts) costs far more when a word is common.
     ids = list(page_obj.object_list.values_list("pk", flat=True))
-    # .defer(None): the cards leave the body out, and the snippets are cut from it.
-    cards = {a.pk: a for a in queries.with_card_data(ArticlePage.objects.filter(pk__in=ids)).defer(None)}
-    results = queries.attach_sections([cards[pk] for pk in ids if pk in cards])
-    for article in results:
-        article.snippet = highlight.snippet(article.plain_text(), terms)
+    results = cards.load(ids, request)
+    # The snippets are cut from the text, which cards leave out: one more query, for this page.
+    texts = {a.pk: a.plain_text() for a in ArticlePage.objects.filter(pk__in=ids).only("standfirst", "body")}
+    for card in results:
+        card.snippet = highlight.snippet(texts.get(card.pk, ""), terms)
     page_obj.object_list = results
     context.update(page_obj=page_obj, searched=True)
     return render(request, "search/search.html", context)

@@ -1,0 +1,209 @@
+"""Article cards: what a list shows of a story, read as plain rows rather than page models.
+
+A card is the most repeated thing on every front (home, sections, authors, tags, search and the
+"Related" and "More in" lists under a story), so it sets the price of an uncached page. Loading
+cards as `ArticlePage` instances made Django build a full page model (about forty fields, the
+modelcluster machinery), two prefetches and a byline model per author for each card, and the
+template then asked Wagtail for each URL through the page object: about 1.7 ms per card, half
+of an article page's render. Here a card is a small record filled from `values()` rows, with its
+URLs worked out once by Wagtail's own rules (sites, WAGTAIL_APPEND_SLASH), in a fixed number of
+queries whatever the number of cards:
+
+1. the articles, with their approved-comment counts and their lead images' columns;
+2. their bylines with the authors' names and slugs;
+3. the renditions of those images (only when some card has an image);
+4. the sections they sit in.
+
+A list that pages (news/pagination.py) reads its page as card rows, so the first is its own.
+
+The feeds and the API still load page models (they need the full text or every field).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Iterable
+
+from django.apps import apps
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.urls import reverse
+from django.utils import dateformat
+from django.utils.timezone import localtime
+from wagtail.images import get_image_model
+from wagtail.models import Page
+
+from masthead.caching import keys as surrogate
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+ARTICLE_FIELDS = ("pk", "title", "url_path", "path", "standfirst", "first_published_at", "last_published_at",
+                  "comment_count")
+
+
+@dataclass(slots=True)
+class Link:
+    """A named link on a card: its section, or one of its authors."""
+
+    pk: int
+    title: str
+    url: str
+
+
+@dataclass(slots=True)
+class NavLink(Link):
+    """A section in the site's menu; `path` says which pages lie within it (aria-current)."""
+
+    path: str = ""
+
+
+@dataclass(slots=True)
+class Card:
+    """One story as a list shows it (news/includes/article_card.html)."""
+
+    pk: int
+    title: str
+    url: str
+    path: str
+    standfirst: str
+    first_published_at: datetime | None
+    last_published_at: datetime | None
+    comment_count: int
+    lead_image: Any = None  # a Wagtail image with its renditions loaded, or None
+    section: Link | None = None
+    authors: list[Link] = field(default_factory=list)
+    snippet: str = ""  # search results only
+
+    @property
+    def published_iso(self) -> str:
+        return _format(self.first_published_at, r"Y-m-d\TH:i:sO")
+
+    @property
+    def published_text(self) -> str:
+        return _format(self.first_published_at, "j M Y")
+
+
+def _format(moment: datetime | None, spec: str) -> str:
+    """As the template filter `date`, without a template's cost (local time, Django's formats)."""
+    return dateformat.format(localtime(moment), spec) if moment else ""
+
+
+class _PageAddress:
+    """Just enough of a page for Wagtail's own URL rules, so a card's URL is the one `pageurl`
+    would give (relative on the current site, absolute on another, WAGTAIL_APPEND_SLASH)
+    without building a page model for it."""
+
+    __slots__ = ("url_path", "_wagtail_cached_site_root_paths")
+
+    get_url = Page.get_url
+    get_url_parts = Page.get_url_parts
+    _get_site_root_paths = Page._get_site_root_paths
+    _get_relevant_site_root_paths = Page._get_relevant_site_root_paths
+
+    def __init__(self, url_path: str):
+        self.url_path = url_path
+
+
+def page_url(url_path: str, request: HttpRequest | None) -> str:
+    """The URL of the page at `url_path`, as `{% pageurl %}` gives it for this request."""
+    return _PageAddress(url_path).get_url(request=request) or ""
+
+
+def rows(queryset: QuerySet) -> QuerySet:
+    """`queryset` (of articles) as card rows: named tuples with what a card shows, its lead
+    image's own columns included, so that pagination can cut a page of cards in one query."""
+    from masthead.comments.queries import approved_count_subquery
+
+    return queryset.annotate(comment_count=approved_count_subquery()).values_list(
+        *ARTICLE_FIELDS, *(f"lead_image__{name}" for name in _image_columns()), named=True
+    )
+
+
+def load(ids: Iterable[int], request: HttpRequest | None = None) -> list[Card]:
+    """The cards of the live, public articles among `ids`, in the order of `ids`."""
+    from .queries import published_articles
+
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    by_pk = {row.pk: row for row in rows(published_articles().filter(pk__in=ids).order_by())}
+    return from_rows([by_pk[pk] for pk in ids if pk in by_pk], request)
+
+
+def from_rows(found: Iterable, request: HttpRequest | None = None) -> list[Card]:
+    """Cards from rows of `rows()`, with their authors, images and sections (three queries)."""
+    cards = [_card(row, request) for row in found]
+    if cards:
+        _attach_authors(cards)
+        _load_renditions([card.lead_image for card in cards if card.lead_image is not None])
+        _attach_sections(cards, request)
+        _add_keys(cards)
+    return cards
+
+
+def _image_columns() -> list[str]:
+    return [field.attname for field in get_image_model()._meta.concrete_fields]
+
+
+def _card(row, request: HttpRequest | None) -> Card:
+    image = None
+    if row.lead_image__id is not None:
+        columns = _image_columns()
+        image = get_image_model().from_db(None, columns, [getattr(row, f"lead_image__{c}") for c in columns])
+    return Card(
+        pk=row.pk,
+        title=row.title,
+        url=page_url(row.url_path, request),
+        path=row.path,
+        standfirst=row.standfirst,
+        first_published_at=row.first_published_at,
+        last_published_at=row.last_published_at,
+        comment_count=row.comment_count or 0,
+        lead_image=image,
+    )
+
+
+def _attach_authors(cards: list[Card]) -> None:
+    by_pk = {card.pk: card for card in cards}
+    bylines = (
+        apps.get_model("news", "ArticleByline")
+        .objects.filter(article_id__in=list(by_pk))
+        .order_by("article_id", "sort_order", "pk")
+        .values_list("article_id", "author_id", "author__name", "author__slug")
+    )
+    for article_id, author_id, name, slug in bylines:
+        by_pk[article_id].authors.append(Link(author_id, name, reverse("news:author", args=[slug])))
+
+
+def _load_renditions(images: list) -> None:
+    """Every rendition of the cards' images in one query, where Wagtail's get_renditions looks."""
+    if images:
+        renditions = Prefetch("renditions", queryset=get_image_model().get_rendition_model().objects.all())
+        prefetch_related_objects(images, renditions)
+
+
+def _attach_sections(cards: list[Card], request: HttpRequest | None) -> None:
+    """A card's section is its primary one, the parent page, as everywhere on the site."""
+    parents = {card.path[: -Page.steplen] for card in cards}
+    rows = apps.get_model("news", "SectionPage").objects.filter(path__in=parents).values_list(
+        "pk", "path", "title", "url_path"
+    )
+    sections = {path: Link(pk, title, page_url(url_path, request)) for pk, path, title, url_path in rows}
+    for card in cards:
+        card.section = sections.get(card.path[: -Page.steplen])
+
+
+def _add_keys(cards: list[Card]) -> None:
+    """A page showing these cards changes when one of them, its comments, section or authors do."""
+    collector = surrogate.current()
+    if collector is None:
+        return
+    names = []
+    for card in cards:
+        names += [surrogate.article(card.pk), surrogate.comments(card.pk)]
+        if card.section is not None:
+            names.append(surrogate.section_name(card.section.pk))
+        names += [surrogate.author_name(author.pk) for author in card.authors]
+        collector.published(card.last_published_at)
+    surrogate.add(*names)
