@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils import dateformat
+from django.utils.timezone import localtime
 
 from .models import MAX_DEPTH, Comment
 
@@ -18,8 +21,27 @@ THREADS_PER_PAGE = 50
 
 @dataclass
 class Node:
+    """A comment as the thread shows it, with what its template would otherwise work out per
+    comment (two dates and a URL: a third of a long thread's render time)."""
+
     comment: Comment
     children: list["Node"] = field(default_factory=list)
+    reply_url: str = ""
+    created_iso: str = ""
+    created_text: str = ""
+
+
+def _node(comment: Comment, reply_pattern: str) -> Node:
+    created = localtime(comment.created_at)
+    return Node(
+        comment,
+        reply_url=reply_pattern.replace(_PLACEHOLDER, str(comment.pk)),
+        created_iso=dateformat.format(created, r"Y-m-d\TH:i:sO"),
+        created_text=dateformat.format(created, "j M Y, H:i"),
+    )
+
+
+_PLACEHOLDER = "2147483647"  # a pk no comment has, replaced by the real one in each reply URL
 
 
 def approved_count_subquery() -> Subquery:
@@ -45,7 +67,8 @@ def shown():
 
 def build_threads(roots: list[Comment], replies: list[Comment]) -> list[Node]:
     """Nest replies under their parents; below MAX_DEPTH they continue flat at that depth."""
-    nodes = {c.pk: Node(c) for c in [*roots, *replies]}
+    reply_pattern = reverse("comments:reply", args=[int(_PLACEHOLDER)])
+    nodes = {c.pk: _node(c, reply_pattern) for c in [*roots, *replies]}
     for reply in replies:  # oldest first, so each level reads in order
         parent = nodes.get(reply.parent_id)
         while parent is not None and parent.comment.depth >= MAX_DEPTH:

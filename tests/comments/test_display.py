@@ -134,3 +134,33 @@ def test_reply_page_without_javascript(client, article, approved):
 @pytest.mark.parametrize("url", ["/comments/posted/123/", "/comments/posted/123:forged/"])
 def test_posted_page_needs_a_signed_token(client, db, url):
     assert client.get(url).status_code == 404
+
+
+def test_the_blank_form_follows_the_policy_and_a_reply_form_keeps_its_values(client, article, approved, policy):
+    """The blank form's fields are rendered once per policy (comments_tags.comment_form_fields);
+    a change of limit shows at once, and a form with values is never served from that memo."""
+    field = doc(client, article.url).select_one("form#comment-form textarea[name=body]")
+    assert field["maxlength"] == str(policy.max_length)
+    policy.max_length = 1234
+    policy.save()
+    page = doc(client, article.url)
+    assert page.select_one("form#comment-form textarea[name=body]")["maxlength"] == "1234"
+    assert "up to 1,234 characters" in page.select_one("form#comment-form").get_text()
+    parent = approved(body="reply to me")
+    reply = doc(client, f"/comments/reply/{parent.pk}/").select_one("form#comment-form")
+    assert reply.select_one("input[name=parent]")["value"] == str(parent.pk)
+    again = doc(client, article.url).select_one("form#comment-form")
+    assert again.select_one("input[name=parent]").get("value") in (None, "")
+
+
+def test_comment_dates_and_reply_links_match_the_template_filters(client, article, approved):
+    """Worked out once per comment in Python (comments/queries.py), as `date` and `url` would."""
+    from django.template.defaultfilters import date
+    from django.urls import reverse
+
+    comment = approved(body="A comment with a date.")
+    shown = doc(client, article.url).select_one(f"#comment-{comment.pk}")
+    time = shown.select_one("time")
+    assert time["datetime"] == date(comment.created_at, r"Y-m-d\TH:i:sO")
+    assert time.get_text() == date(comment.created_at, "j M Y, H:i")
+    assert shown.select_one("a.comment__reply")["href"] == reverse("comments:reply", args=[comment.pk])
