@@ -9,6 +9,7 @@ class CachingConfig(AppConfig):
     verbose_name = "Caching"
 
     def ready(self) -> None:
-        from . import invalidation
+        from . import config, invalidation
 
         invalidation.connect()
+        config.connect()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.db import models
 
 
@@ -24,3 +26,15 @@ class PurgeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.reason}: {self.keys[:80]}"
+
+
+class ConfigGeneration(models.Model):
+    """One row whose number changes whenever the site's structure changes (a page, a site or a
+    view restriction is saved, moved or deleted), so that every process knows at once that what
+    it remembers of that structure is out of date (masthead.caching.config)."""
+
+    n = models.BigIntegerField(default=0)
+
+    @staticmethod
+    def new_number() -> int:
+        return secrets.randbits(62)

@@ -7,3 +7,8 @@ class NewsConfig(AppConfig):
     name = "masthead.news"
     label = "news"
     verbose_name = "News"
+
+    def ready(self) -> None:
+        from . import sites
+
+        sites.install()

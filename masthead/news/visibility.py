@@ -15,17 +15,21 @@ from django.core.signals import request_finished, request_started
 from django.db.models import Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 
+from masthead.caching import config
+
 # None outside a request; a dict holding the paths once they have been read in this request.
 _request_memo: ContextVar[dict | None] = ContextVar("masthead_view_restrictions", default=None)
 
 
-def _restricted_paths() -> list[str]:
+def _restricted_paths() -> tuple[str, ...]:
     from wagtail.models import PageViewRestriction
 
     memo = _request_memo.get()
     if memo is not None and "paths" in memo:
         return memo["paths"]
-    paths = list(PageViewRestriction.objects.values_list("page__path", flat=True))
+    paths = config.remembered(
+        "restricted-paths", lambda: tuple(PageViewRestriction.objects.values_list("page__path", flat=True))
+    )
     if memo is not None:
         memo["paths"] = paths
     return paths

@@ -1,0 +1,116 @@
+"""Site structure remembered by each process between requests, and forgotten exactly.
+
+Every page, cached or not, first asks which Wagtail site the request is for (a query that
+orders all sites by how well they match the host, about 2 ms), which sections the menu shows
+and which parts of the tree are private. These change when an editor edits a site, a section
+or a privacy setting: a few times a day. So each process remembers the answers, tagged with a
+generation number kept in the database, and one indexed read of that number per request
+(`SELECT n`, well under a millisecond) tells every process on every machine whether what it
+remembers is still current. Any save, move or deletion of a page, a site or a view
+restriction, anywhere, sets a new number in the same transaction. The numbers are random, not
+counted, so a row that is deleted and made again (a test database flushed under a running
+server) never brings back a number something was remembered under. A change rolled back bumps
+nothing, and nothing is remembered while a transaction is open, so no process keeps what was
+never committed.
+
+Outside a request (commands, background jobs) nothing is remembered: each call reads afresh.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any, Callable, TypeVar
+
+from django.core.signals import request_finished, request_started
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
+
+T = TypeVar("T")
+
+# This process's memory: name -> (generation, value). Values must be immutable or copied out.
+_remembered: dict[str, tuple[int, Any]] = {}
+MAX_ENTRIES = 256  # names include the host; never let a stream of odd hosts grow it unbounded
+# None outside a request; within one, {"generation": n} once it has been read.
+_request: ContextVar[dict | None] = ContextVar("masthead_config_request", default=None)
+
+
+def _table() -> str:
+    from .models import ConfigGeneration
+
+    return ConfigGeneration._meta.db_table
+
+
+def generation() -> int | None:
+    """The current generation, read once per request; None outside a request, or when the row
+    is missing (a database emptied by a test run): then nothing is remembered."""
+    memo = _request.get()
+    if memo is None:
+        return None
+    if "generation" not in memo:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT n FROM {_table()} WHERE id = 1")
+            row = cursor.fetchone()
+        memo["generation"] = row[0] if row else None
+    return memo["generation"]
+
+
+def remembered(name: str, compute: Callable[[], T]) -> T:
+    """compute(), or what it returned earlier in this process for the same generation."""
+    if connection.in_atomic_block:  # might yet be rolled back: neither read nor remembered
+        return compute()
+    current = generation()
+    if current is None:
+        return compute()
+    hit = _remembered.get(name)
+    if hit is not None and hit[0] == current:
+        return hit[1]
+    value = compute()
+    if len(_remembered) >= MAX_ENTRIES:
+        _remembered.clear()
+    _remembered[name] = (current, value)
+    return value
+
+
+def bump() -> None:
+    """Say that the site's structure changed: every process forgets what it remembers."""
+    from .models import ConfigGeneration
+
+    with transaction.atomic():
+        new = ConfigGeneration.new_number()
+        if not ConfigGeneration.objects.filter(pk=1).update(n=new):
+            ConfigGeneration.objects.update_or_create(pk=1, defaults={"n": new})
+    _remembered.clear()
+    memo = _request.get()
+    if memo is not None:
+        memo.pop("generation", None)
+
+
+def _changed(sender, instance=None, raw: bool = False, **kwargs) -> None:
+    from wagtail.models import Page, PageViewRestriction, Site
+
+    if not raw and isinstance(instance, (Page, Site, PageViewRestriction)):
+        bump()
+
+
+def _moved(sender, **kwargs) -> None:
+    bump()
+
+
+def _start(**kwargs) -> None:
+    _request.set({})
+
+
+def _finish(**kwargs) -> None:
+    _request.set(None)
+
+
+def connect() -> None:
+    from wagtail.signals import page_unpublished, post_page_move
+
+    uid = "masthead.caching.config"
+    post_save.connect(_changed, dispatch_uid=f"{uid}.save")
+    post_delete.connect(_changed, dispatch_uid=f"{uid}.delete")
+    page_unpublished.connect(_changed, dispatch_uid=f"{uid}.unpublished")
+    post_page_move.connect(_moved, dispatch_uid=f"{uid}.moved")
+    request_started.connect(_start, dispatch_uid=f"{uid}.start")
+    request_finished.connect(_finish, dispatch_uid=f"{uid}.finish")

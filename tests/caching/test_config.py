@@ -1,0 +1,134 @@
+"""What each process remembers of the site's structure (masthead.caching.config), and that any
+change to it, in any process, makes every process forget."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from django.core.signals import request_finished, request_started
+from django.db import connection, transaction
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from wagtail.models import PageViewRestriction, Site
+
+from masthead.caching import config
+from masthead.caching.models import ConfigGeneration
+
+
+@contextmanager
+def a_request():
+    """What Django does around each request: the signals that scope the generation read."""
+    request_started.send(sender=None)
+    try:
+        yield
+    finally:
+        request_finished.send(sender=None)
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> int:
+        self.calls += 1
+        return self.calls
+
+
+# Committed transactions, as in production (inside a test's transaction nothing is remembered);
+# serialized_rollback brings back the home page and the generation row the migrations made.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def counter():
+    config._remembered.clear()
+    yield Counter()
+    config._remembered.clear()
+
+
+def test_remembered_across_requests_until_a_page_changes(counter, make_section):
+    section = make_section("World")
+    for _ in range(3):
+        with a_request():
+            assert config.remembered("x", counter) == 1
+    section.title = "The World"
+    section.save_revision().publish()
+    with a_request():
+        assert config.remembered("x", counter) == 2
+        assert config.remembered("x", counter) == 2  # and again within the same generation
+    assert counter.calls == 2
+
+
+@pytest.mark.parametrize("change", ["site", "restriction", "move", "delete"])
+def test_every_structural_change_makes_processes_forget(counter, make_section, change):
+    world, politics = make_section("World"), make_section("Politics")
+    with a_request():
+        config.remembered("x", counter)
+    before = ConfigGeneration.objects.get(pk=1).n
+    if change == "site":
+        site = Site.objects.get()
+        site.site_name = "Renamed"
+        site.save()
+    elif change == "restriction":
+        PageViewRestriction.objects.create(page=world, restriction_type=PageViewRestriction.LOGIN)
+    elif change == "move":
+        politics.move(world, pos="last-child")
+    else:
+        politics.delete()
+    assert ConfigGeneration.objects.get(pk=1).n != before
+    with a_request():
+        assert config.remembered("x", counter) == 2
+
+
+def test_another_process_change_is_seen_through_the_database(counter):
+    """A change made elsewhere is only a new number in the row: nothing local is cleared."""
+    with a_request():
+        config.remembered("x", counter)
+    ConfigGeneration.objects.filter(pk=1).update(n=ConfigGeneration.new_number())
+    with a_request():
+        assert config.remembered("x", counter) == 2
+
+
+def test_nothing_remembered_outside_a_request_or_inside_a_transaction(counter):
+    assert config.remembered("x", counter) == 1
+    assert config.remembered("x", counter) == 2  # outside a request: always afresh
+    with a_request(), transaction.atomic():
+        assert config.remembered("x", counter) == 3
+        assert config.remembered("x", counter) == 4  # might yet be rolled back: not kept
+
+
+def test_nothing_remembered_without_the_row(counter):
+    """A database emptied under a running process (a test flush) has no row: read afresh."""
+    ConfigGeneration.objects.all().delete()
+    with a_request():
+        assert config.remembered("x", counter) == 1
+        assert config.remembered("x", counter) == 2
+
+
+def test_site_lookup_is_remembered_and_follows_an_edit(home):
+    config._remembered.clear()
+    factory = RequestFactory()
+    with a_request():
+        assert Site.find_for_request(factory.get("/")).site_name != "Renamed"
+    with a_request(), CaptureQueriesContext(connection) as queries:
+        first = Site.find_for_request(factory.get("/"))
+        second = Site.find_for_request(factory.get("/"))
+    assert not [q for q in queries.captured_queries if "wagtailcore_site" in q["sql"]]
+    assert first == second and first is not second  # one row, an instance per request
+    site = Site.objects.get()
+    site.site_name = "Renamed"
+    site.save()
+    with a_request():
+        assert Site.find_for_request(factory.get("/")).site_name == "Renamed"
+
+
+def test_the_menu_follows_a_renamed_section(client, make_section, make_article):
+    config._remembered.clear()
+    world = make_section("World")
+    make_article(world, "A story")
+    assert ">World</a></li>" in client.get("/").content.decode()
+    world.title = "Planet"
+    world.save_revision().publish()
+    page = client.get("/").content.decode()
+    assert ">Planet</a></li>" in page and ">World</a></li>" not in page
