@@ -109,8 +109,10 @@ class Store:
     def save(self, key: str, entry: Entry, tags: Iterable[str], ttl: int, since: int) -> bool:
         return False
 
-    def purge(self, tags: Iterable[str]) -> int:
-        """Delete every entry carrying any of `tags`; returns how many were deleted."""
+    def purge(self, tags: Iterable[str], when: float | None = None) -> int:
+        """Delete every entry carrying any of `tags`; returns how many were deleted. `when` is
+        the time the purge happened, if earlier than now (another process's, read from the
+        purge log), so that every process gives a page the same Last-Modified."""
         return 0
 
     def changed_at(self, tags: Iterable[str]) -> float:
@@ -200,9 +202,10 @@ class LocalStore(Store):
                 if not keys:
                     del self._by_tag[tag]
 
-    def purge(self, tags):
+    def purge(self, tags, when=None):
         tags = frozenset(tags)
         now = time.time()
+        stamp = now if when is None else min(when, now)
         with self._lock:
             self._clock += 1
             self._recent.append((self._clock, tags, now))
@@ -213,7 +216,7 @@ class LocalStore(Store):
                 self._floor = now
             deleted = 0
             for tag in tags:
-                self._changed[tag] = now
+                self._changed[tag] = max(stamp, self._changed.get(tag, 0.0))  # never backwards
                 for key in list(self._by_tag.get(tag, ())):
                     self._drop(key)
                     deleted += 1
@@ -230,9 +233,12 @@ class LocalStore(Store):
             self._bytes = 0
 
 
-# Redis: entries are strings with a lifetime; each key has a set of the entries carrying it, a
-# purge marker (the purge clock when it was last purged, kept long enough to outlive any request)
-# and a purge time in one hash (whose "_floor" says since when times are remembered).
+# Redis: entries are strings with a lifetime; each key has an index of the entries carrying it
+# (a sorted set scored by when each entry expires, pruned of expired ones at every save, so a
+# key carried by every page, "site" or "nav", holds the live pages and not every URL stored
+# since its last purge), a purge marker (the purge clock when it was last purged, kept long
+# enough to outlive any request) and a purge time in one hash (whose "_floor" says since when
+# times are remembered).
 SAVE_SCRIPT = """
 local n = tonumber(ARGV[4])
 local since = tonumber(ARGV[1])
@@ -240,10 +246,13 @@ for i = 2, n + 1 do
   local marked = redis.call('GET', KEYS[i])
   if marked and tonumber(marked) > since then return 0 end
 end
-redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[2])
+local now = tonumber(redis.call('TIME')[1])
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[3], 'EX', ttl)
 for i = n + 2, 2 * n + 1 do
-  redis.call('SADD', KEYS[i], KEYS[1])
-  redis.call('EXPIRE', KEYS[i], ARGV[2])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  redis.call('ZADD', KEYS[i], now + ttl, KEYS[1])
+  if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end
 end
 return 1
 """
@@ -259,12 +268,16 @@ local deleted = 0
 for i = 1, n do
   redis.call('SET', KEYS[2 + i], clock, 'EX', ARGV[2])
   redis.call('HSET', KEYS[2], ARGV[3 + i], now)
-  local members = redis.call('SMEMBERS', KEYS[2 + n + i])
+  local members = redis.call('ZRANGE', KEYS[2 + n + i], 0, -1)
   for _, member in ipairs(members) do deleted = deleted + redis.call('DEL', member) end
   redis.call('DEL', KEYS[2 + n + i])
 end
 return deleted
 """
+
+# The kind of the per-key index: "x" since it became a sorted set ("t", the earlier plain sets,
+# are left to expire: a script meeting one would fail with WRONGTYPE).
+INDEX = "x"
 
 CHANGED_SCRIPT = """
 local t = redis.call('TIME')
@@ -319,14 +332,14 @@ class RedisStore(Store):
         if since < 0:
             return False
         tags = sorted(tags)
-        keys = [self._k("e", key), *(self._k("p", t) for t in tags), *(self._k("t", t) for t in tags)]
+        keys = [self._k("e", key), *(self._k("p", t) for t in tags), *(self._k(INDEX, t) for t in tags)]
         try:
             return bool(self._save(keys=keys, args=[since, int(ttl), entry.encode(), len(tags)]))
         except Exception:
             logger.warning("page cache: Redis save failed", exc_info=True)
             return False
 
-    def purge(self, tags):
+    def purge(self, tags, when=None):  # one shared store: Redis's own clock times every purge
         tags = sorted(set(tags))
         if not tags:
             return 0
@@ -334,7 +347,7 @@ class RedisStore(Store):
             self._clock_key,
             self._changed_key,
             *(self._k("p", t) for t in tags),
-            *(self._k("t", t) for t in tags),
+            *(self._k(INDEX, t) for t in tags),
         ]
         args = [len(tags), PURGE_MEMORY_SECONDS * 5, MAX_CHANGE_TIMES, *tags]
         return int(self._purge(keys=keys, args=args))  # errors are the caller's to log

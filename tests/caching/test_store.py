@@ -50,6 +50,29 @@ def test_a_purge_deletes_exactly_the_entries_carrying_a_key(store):
     assert store.lookup("two")[0] is None and store.lookup("three")[0] is not None
 
 
+def test_redis_key_index_holds_only_live_entries(settings):
+    """A key every page carries ("site", "nav") must not collect every URL stored since it was
+    last purged: expired entries leave the index at the next save."""
+    import time
+
+    from tests.caching.conftest import need_redis
+
+    store = RedisStore(need_redis(), f"{settings.MASTHEAD_CACHE_PREFIX}-index-test")
+    store.clear()
+    try:
+        _, clock = store.lookup("x")
+        for n in range(5):
+            assert store.save(f"old{n}", entry(), ["site"], 1, since=clock)
+        time.sleep(2.1)  # Redis TIME has one-second resolution: past every old entry's expiry
+        assert store.save("new", entry(), ["site"], 60, since=clock)
+        index = store._k("x", "site")
+        assert store.client.zrange(index, 0, -1) == [store._k("e", "new").encode()]
+        assert store.client.ttl(index) > 30  # lives as long as its longest-lived entry
+        assert store.purge(["site"]) == 1 and store.lookup("new")[0] is None
+    finally:
+        store.clear()
+
+
 def test_a_page_rendered_before_a_purge_of_its_keys_is_not_stored(store):
     """A request that read the database before an editor's change committed must not store its
     (old) page after the change's purge ran."""
@@ -119,6 +142,24 @@ def test_another_process_applies_a_purge_at_its_next_poll(settings):
     our_log.poll()
     our_log.last_poll -= 1
     assert our_log.poll() == 0 and ours.lookup("again")[0] is not None
+
+
+def test_every_process_dates_a_purge_from_when_it_happened(settings):
+    """Last-Modified comes from purge times: a process applying another's purge half a second
+    later must not date it later, or the same page would carry two Last-Modified values."""
+    import time
+
+    settings.MASTHEAD_CACHE_POLL_SECONDS = 0.5
+    ours, theirs = LocalStore(1 << 20), LocalStore(1 << 20)
+    our_log, their_log = Poller(ours), Poller(theirs)
+    their_log.poll()
+    ours.purge(["a1"])
+    our_log.record(["a1"], "published")
+    time.sleep(1.1)  # a poll that comes late, across a second boundary of HTTP dates
+    their_log.last_poll -= 1
+    assert their_log.poll() == 1
+    assert abs(theirs.changed_at(["a1"]) - ours.changed_at(["a1"])) < 0.5
+    assert theirs.changed_at(["a1"]) < time.time() - 1
 
 
 def test_purges_committed_out_of_id_order_are_not_missed(settings):
