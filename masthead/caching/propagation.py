@@ -84,21 +84,23 @@ class Poller:
                 rows = list(
                     PurgeEvent.objects.filter(id__gt=self.last_id - LOOKBACK)
                     .exclude(id__in=self.applied)  # seen already: do not read their keys again
-                    .values_list("id", "keys", "origin")
+                    .values_list("id", "keys", "origin", "created_at")
                 )
             except DatabaseError:
                 logger.warning("page cache: could not read the purge log", exc_info=True)
                 return 0
             applied = 0
-            for pk, keys, origin in rows:
+            for pk, keys, origin, created_at in rows:
                 if pk in self.applied or pk <= self.last_id - LOOKBACK:
                     continue
                 self.applied.add(pk)
                 if origin != self.origin:
-                    self.store.purge(keys.split())
+                    # Timed as when it happened, not when read: every process then gives the
+                    # pages it purged the same Last-Modified.
+                    self.store.purge(keys.split(), when=created_at.timestamp())
                     applied += 1
             if rows:
-                self.last_id = max(self.last_id, max(pk for pk, _, _ in rows))
+                self.last_id = max(self.last_id, max(row[0] for row in rows))
             self.applied = {pk for pk in self.applied if pk > self.last_id - LOOKBACK}
             self.last_poll = started  # everything committed before this poll began is applied
             return applied
