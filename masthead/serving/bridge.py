@@ -9,8 +9,9 @@ are answered in the loop (masthead.caching.asgi).
 
 a2wsgi alone would still read a request *body* from its thread, a chunk at a time as it arrives,
 so a client trickling a comment POST would hold a thread; `BufferedBody` reads bodies up to
-`BUFFER_BYTES` in the event loop first. Larger bodies (an editor's image upload) stream as they
-come: they need a logged-in editor, and buffering them would cost memory per upload.
+`BUFFER_BYTES` in the event loop first, within a per-process budget. Larger bodies (an editor's
+image upload) stream as they come: they need a logged-in editor, and buffering them would cost
+memory per upload.
 """
 
 from __future__ import annotations
@@ -24,37 +25,52 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 BUFFER_BYTES = 2_621_440  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE: a form larger than that is refused anyway
+BUDGET_BYTES = 32 * 1024 * 1024  # all bodies being buffered in one process at once
 
 
 class BufferedBody:
-    """ASGI middleware: the request body is received in full (up to BUFFER_BYTES) before the
-    application runs, then replayed to it from memory."""
+    """ASGI middleware: the request body is received in full (up to `limit`) before the
+    application runs, then replayed to it from memory.
 
-    def __init__(self, app: ASGIApp, limit: int = BUFFER_BYTES):
+    Memory is bounded per process, not only per request: up to a thousand connections may each
+    be sending a body, and 2.5 MB each would be gigabytes. Bodies share a budget of
+    `budget` bytes; a body arriving when the budget is spent streams to its thread as it comes,
+    as an upload beyond `limit` does. A comment (a few kilobytes) always finds room unless the
+    process is already buffering megabytes for other clients.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = BUFFER_BYTES, budget: int = BUDGET_BYTES):
         self.app = app
         self.limit = limit
+        self.budget = budget
+        self.in_use = 0  # bytes held by bodies being buffered or replayed (one event loop: no lock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not _may_have_body(scope):
             await self.app(scope, receive, send)
             return
         buffered: list[Message] = []
-        size = 0
-        while True:
-            message = await receive()
-            buffered.append(message)
-            if message["type"] != "http.request" or not message.get("more_body"):
-                break
-            size += len(message.get("body", b""))
-            if size > self.limit:
-                break  # the rest streams from the client as the application reads it
+        held = 0
+        try:
+            while True:
+                message = await receive()
+                buffered.append(message)
+                chunk = len(message.get("body", b""))
+                held += chunk
+                self.in_use += chunk
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    break
+                if held > self.limit or self.in_use > self.budget:
+                    break  # the rest streams from the client as the application reads it
 
-        async def replay() -> Message:
-            if buffered:
-                return buffered.pop(0)
-            return await receive()
+            async def replay() -> Message:
+                if buffered:
+                    return buffered.pop(0)
+                return await receive()
 
-        await self.app(scope, replay, send)
+            await self.app(scope, replay, send)
+        finally:
+            self.in_use -= held
 
 
 def _may_have_body(scope: Scope) -> bool:
