@@ -251,7 +251,7 @@ local ttl = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], ARGV[3], 'EX', ttl)
 for i = n + 2, 2 * n + 1 do
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
-  redis.call('ZADD', KEYS[i], now + ttl, KEYS[1])
+  redis.call('ZADD', KEYS[i], now + ttl + 1, KEYS[1])  -- TIME is in whole seconds: never early
   if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end
 end
 return 1
@@ -271,13 +271,22 @@ for i = 1, n do
   local members = redis.call('ZRANGE', KEYS[2 + n + i], 0, -1)
   for _, member in ipairs(members) do deleted = deleted + redis.call('DEL', member) end
   redis.call('DEL', KEYS[2 + n + i])
+  -- Pages stored before the index became a sorted set are listed in a plain set ("t"): purged
+  -- too, until the last of them has expired (an hour after an upgrade).
+  local legacy = KEYS[2 + 2 * n + i]
+  if redis.call('TYPE', legacy)['ok'] == 'set' then
+    for _, member in ipairs(redis.call('SMEMBERS', legacy)) do deleted = deleted + redis.call('DEL', member) end
+    redis.call('DEL', legacy)
+  end
 end
 return deleted
 """
 
-# The kind of the per-key index: "x" since it became a sorted set ("t", the earlier plain sets,
-# are left to expire: a script meeting one would fail with WRONGTYPE).
+# The kind of the per-key index: "x" since it became a sorted set. "t" held the earlier plain
+# sets, which a save would fail on (WRONGTYPE); purges still empty them (PURGE_SCRIPT) until the
+# pages they list have expired.
 INDEX = "x"
+LEGACY_INDEX = "t"
 
 CHANGED_SCRIPT = """
 local t = redis.call('TIME')
@@ -348,6 +357,7 @@ class RedisStore(Store):
             self._changed_key,
             *(self._k("p", t) for t in tags),
             *(self._k(INDEX, t) for t in tags),
+            *(self._k(LEGACY_INDEX, t) for t in tags),
         ]
         args = [len(tags), PURGE_MEMORY_SECONDS * 5, MAX_CHANGE_TIMES, *tags]
         return int(self._purge(keys=keys, args=args))  # errors are the caller's to log

@@ -69,6 +69,11 @@ def test_redis_key_index_holds_only_live_entries(settings):
         assert store.client.zrange(index, 0, -1) == [store._k("e", "new").encode()]
         assert store.client.ttl(index) > 30  # lives as long as its longest-lived entry
         assert store.purge(["site"]) == 1 and store.lookup("new")[0] is None
+        # A page stored by the previous release, listed in a plain set, is purged as well.
+        store.client.set(store._k("e", "before-upgrade"), entry().encode(), ex=60)
+        store.client.sadd(store._k("t", "a7"), store._k("e", "before-upgrade"))
+        assert store.purge(["a7"]) == 1
+        assert store.lookup("before-upgrade")[0] is None and not store.client.exists(store._k("t", "a7"))
     finally:
         store.clear()
 
