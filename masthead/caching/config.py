@@ -18,14 +18,16 @@ Outside a request (commands, background jobs) nothing is remembered: each call r
 
 from __future__ import annotations
 
+import logging
 from contextvars import ContextVar
 from typing import Any, Callable, TypeVar
 
 from django.core.signals import request_finished, request_started
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models.signals import post_delete, post_save
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 # This process's memory: name -> (generation, value). Values must be immutable or copied out.
 _remembered: dict[str, tuple[int, Any]] = {}
@@ -47,9 +49,13 @@ def generation() -> int | None:
     if memo is None:
         return None
     if "generation" not in memo:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT n FROM {_table()} WHERE id = 1")
-            row = cursor.fetchone()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT n FROM {_table()} WHERE id = 1")
+                row = cursor.fetchone()
+        except DatabaseError:  # the table is not migrated yet: remember nothing, fail nothing
+            logger.warning("site structure: the generation row cannot be read", exc_info=True)
+            row = None
         memo["generation"] = row[0] if row else None
     return memo["generation"]
 
@@ -65,8 +71,8 @@ def remembered(name: str, compute: Callable[[], T]) -> T:
     if hit is not None and hit[0] == current:
         return hit[1]
     value = compute()
-    if len(_remembered) >= MAX_ENTRIES:
-        _remembered.clear()
+    if name not in _remembered and len(_remembered) >= MAX_ENTRIES:
+        _remembered.pop(next(iter(_remembered)), None)  # the oldest name: the others stay
     _remembered[name] = (current, value)
     return value
 
@@ -75,21 +81,32 @@ def bump() -> None:
     """Say that the site's structure changed: every process forgets what it remembers."""
     from .models import ConfigGeneration
 
-    with transaction.atomic():
-        new = ConfigGeneration.new_number()
-        if not ConfigGeneration.objects.filter(pk=1).update(n=new):
-            ConfigGeneration.objects.update_or_create(pk=1, defaults={"n": new})
     _remembered.clear()
+    try:
+        with transaction.atomic():
+            new = ConfigGeneration.new_number()
+            if not ConfigGeneration.objects.filter(pk=1).update(n=new):
+                ConfigGeneration.objects.update_or_create(pk=1, defaults={"n": new})
+    except DatabaseError:  # not migrated yet: nothing can have been remembered under a number
+        logger.warning("site structure: the generation row cannot be written", exc_info=True)
     memo = _request.get()
     if memo is not None:
         memo.pop("generation", None)
 
 
-def _changed(sender, instance=None, raw: bool = False, **kwargs) -> None:
+def _changed(sender, instance=None, update_fields=None, **kwargs) -> None:
+    """Any save or deletion of a page, site or view restriction, fixtures (raw) included;
+    except a page save that only touches what editors see (a draft, a revision, a lock),
+    which would otherwise queue every editor's save behind this one row."""
     from wagtail.models import Page, PageViewRestriction, Site
 
-    if not raw and isinstance(instance, (Page, Site, PageViewRestriction)):
-        bump()
+    from .invalidation import EDITING_FIELDS
+
+    if not isinstance(instance, (Page, Site, PageViewRestriction)):
+        return
+    if isinstance(instance, Page) and update_fields is not None and set(update_fields) <= EDITING_FIELDS:
+        return
+    bump()
 
 
 def _moved(sender, **kwargs) -> None:

@@ -132,3 +132,30 @@ def test_the_menu_follows_a_renamed_section(client, make_section, make_article):
     world.save_revision().publish()
     page = client.get("/").content.decode()
     assert ">Planet</a></li>" in page and ">World</a></li>" not in page
+
+
+def test_a_draft_does_not_make_processes_forget(counter, make_section):
+    """Saving a draft touches only what editors see; bumping would also queue every editor's
+    save behind the one generation row."""
+    section = make_section("World")
+    before = ConfigGeneration.objects.get(pk=1).n
+    section.title = "A draft title"
+    section.save_revision()
+    assert ConfigGeneration.objects.get(pk=1).n == before
+
+
+def test_an_unreadable_generation_fails_nothing(counter, monkeypatch):
+    """Code deployed before its migration ran: nothing is remembered, and nothing fails."""
+    monkeypatch.setattr(config, "_table", lambda: "no_such_table")
+    with a_request():
+        assert config.remembered("x", counter) == 1
+        assert config.remembered("x", counter) == 2
+
+
+def test_a_full_memory_forgets_one_name_not_all(counter):
+    with a_request():
+        config.remembered("site", counter)
+        for n in range(config.MAX_ENTRIES):
+            config.remembered(f"host-{n}", counter)
+        assert "site" not in config._remembered and f"host-{config.MAX_ENTRIES - 1}" in config._remembered
+        assert len(config._remembered) == config.MAX_ENTRIES

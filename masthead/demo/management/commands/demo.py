@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from wagtail.models import Site
 
+from masthead.caching import config
 from masthead.demo.loader import demo_is_loaded, load_demo
 
 ADMIN_USER = "admin"
@@ -51,6 +52,7 @@ class Command(BaseCommand):
             self.stdout.write("Loading demo content (first run only)…")
             load_demo(self.stdout)
         Site.objects.filter(is_default_site=True).update(hostname=host, port=port)
+        config.bump()  # an update() sends no signal: running servers must look the site up again
         password = ensure_admin()
         base = f"http://{host}:{port}"
         self.stdout.write(
