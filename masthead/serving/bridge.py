@@ -43,7 +43,7 @@ class BufferedBody:
         self.app = app
         self.limit = limit
         self.budget = budget
-        self.in_use = 0  # bytes held by bodies being buffered or replayed (one event loop: no lock)
+        self.in_use = 0  # bytes received and not yet handed over (one event loop: no lock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not _may_have_body(scope):
@@ -64,8 +64,13 @@ class BufferedBody:
                     break  # the rest streams from the client as the application reads it
 
             async def replay() -> Message:
+                nonlocal held
                 if buffered:
-                    return buffered.pop(0)
+                    message = buffered.pop(0)
+                    given = len(message.get("body", b""))  # the application holds it now
+                    held -= given
+                    self.in_use -= given
+                    return message
                 return await receive()
 
             await self.app(scope, replay, send)

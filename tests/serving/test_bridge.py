@@ -63,6 +63,21 @@ def test_a_body_over_the_limit_streams_the_rest():
     assert buffered.in_use == 0
 
 
+def test_a_body_handed_to_the_application_leaves_the_budget():
+    """What the application has read is its own memory: a slow application must not keep the
+    budget spent."""
+    during: list = []
+
+    async def app(scope, receive, send):
+        while (await receive()).get("more_body"):
+            pass
+        during.append(buffered.in_use)
+
+    buffered = BufferedBody(app, limit=10_000, budget=100_000)
+    asyncio.run(buffered(SCOPE, Client(3).receive, nothing))
+    assert during == [0] and buffered.in_use == 0
+
+
 def test_bodies_share_a_budget_per_process():
     """While one client's body holds the budget, another's streams instead of adding to it."""
     order: list = []
@@ -88,7 +103,7 @@ def test_bodies_share_a_budget_per_process():
         await buffered({**SCOPE, "client": "second"}, second_client.receive, nothing)
         # The budget was spent: the second body was not buffered past its first chunk.
         assert order == [("start", "first"), ("start", "second")]
-        assert buffered.in_use == 3000  # the first client's body only
+        assert buffered.in_use == 3000  # the first client's body only, not yet handed over
         release.set()
         await first
 
