@@ -34,6 +34,7 @@ Why these settings:
 from __future__ import annotations
 
 import os
+import socket
 
 from gunicorn.app.base import BaseApplication
 
@@ -58,7 +59,21 @@ class MastheadServer(BaseApplication):
         return asgi_application(self.threads)
 
 
+def refuse_a_taken_port(host: str, port: int) -> None:
+    """Exit if something already listens on host:port. With SO_REUSEPORT (see above) gunicorn
+    would bind beside it without an error, and the kernel would share connections between the
+    two servers: a forgotten one would keep serving old code to some readers."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed one's TIME_WAIT is fine
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise SystemExit(f"masthead serve: {host}:{port} is already in use ({exc.strerror})") from None
+
+
 def run(host: str, port: int, workers: int, threads: int) -> None:
+    refuse_a_taken_port(host, port)
     MastheadServer(
         {
             "bind": f"{host}:{port}",

@@ -13,11 +13,14 @@ from __future__ import annotations
 import http.client
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from .support import serving
+from tests.cli_support import masthead_env
+
+from .support import SECRET, serve_command, serving
 
 CONNECTIONS = 24
 
@@ -54,7 +57,7 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc")
-def test_keep_alive_connections_are_spread_over_the_workers(migrated_template, tmp_path):
+def test_connections_are_spread_over_the_workers_and_the_port_is_ours_alone(migrated_template, tmp_path):
     with serving(migrated_template, tmp_path, "--workers", "3") as running:
         clients = []
         try:
@@ -84,6 +87,18 @@ def test_keep_alive_connections_are_spread_over_the_workers(migrated_template, t
         finally:
             for conn in clients:
                 conn.close()
+        # A second server on the same port would bind beside this one (SO_REUSEPORT) and take
+        # a share of its readers: it must refuse to start instead.
+        second = subprocess.run(
+            serve_command(running["port"], "--workers", "1"),
+            env=masthead_env(running["data"], SECRET_KEY=SECRET),
+            cwd=running["data"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert second.returncode != 0
+        assert "already in use" in second.stderr
     assert sum(per_worker) == CONNECTIONS, per_worker
     # Shared out by the kernel: each worker gets about a third. (With one shared socket, runs
     # gave [3, 0, 21] and [23, 0, 1]; a fair share falls outside these bounds about once in
