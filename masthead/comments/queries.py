@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
-from django.utils import dateformat
-from django.utils.timezone import localtime
+
+from masthead.news.cards import ISO_DATE, local_date
 
 from .models import MAX_DEPTH, Comment
 
@@ -32,12 +32,11 @@ class Node:
 
 
 def _node(comment: Comment, reply_pattern: str) -> Node:
-    created = localtime(comment.created_at)
     return Node(
         comment,
         reply_url=reply_pattern.replace(_PLACEHOLDER, str(comment.pk)),
-        created_iso=dateformat.format(created, r"Y-m-d\TH:i:sO"),
-        created_text=dateformat.format(created, "j M Y, H:i"),
+        created_iso=local_date(comment.created_at, ISO_DATE),
+        created_text=local_date(comment.created_at, "j M Y, H:i"),
     )
 
 

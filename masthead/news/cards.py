@@ -21,6 +21,7 @@ The feeds and the API still load page models (they need the full text or every f
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable
@@ -77,15 +78,19 @@ class Card:
 
     @property
     def published_iso(self) -> str:
-        return _format(self.first_published_at, r"Y-m-d\TH:i:sO")
+        return local_date(self.first_published_at, ISO_DATE)
 
     @property
     def published_text(self) -> str:
-        return _format(self.first_published_at, "j M Y")
+        return local_date(self.first_published_at, "j M Y")
 
 
-def _format(moment: datetime | None, spec: str) -> str:
-    """As the template filter `date`, without a template's cost (local time, Django's formats)."""
+ISO_DATE = r"Y-m-d\TH:i:sO"  # a <time datetime="…">
+
+
+def local_date(moment: datetime | None, spec: str) -> str:
+    """What the template filter `date` gives, without a template's cost (local time, Django's
+    formats): for values repeated down a list, cards and comments."""
     return dateformat.format(localtime(moment), spec) if moment else ""
 
 
@@ -142,8 +147,9 @@ def from_rows(found: Iterable, request: HttpRequest | None = None) -> list[Card]
     return cards
 
 
-def _image_columns() -> list[str]:
-    return [field.attname for field in get_image_model()._meta.concrete_fields]
+@functools.cache
+def _image_columns() -> tuple[str, ...]:
+    return tuple(field.attname for field in get_image_model()._meta.concrete_fields)
 
 
 def _card(row, request: HttpRequest | None) -> Card:
