@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 MAIN_STORIES = 5
 PER_SECTION = 4
-CARD_RENDITIONS = ("width-400", "width-800")
 
 
 def _model(name: str):
@@ -40,7 +39,9 @@ def published_articles() -> QuerySet:
 
 
 def with_card_data(queryset: QuerySet) -> QuerySet:
-    """What an article card shows, fetched in bulk: bylines, authors, lead image renditions."""
+    """An article list's items as page models with bylines, authors and lead image renditions
+    fetched in bulk: for the read API, which serialises fields a card does not show (the pages'
+    own cards come from news/cards.py)."""
     from masthead.comments.queries import approved_count_subquery
 
     Byline = _model("ArticleByline")
