@@ -19,6 +19,7 @@ Outside a request (commands, background jobs) nothing is remembered: each call r
 from __future__ import annotations
 
 import logging
+import threading
 from contextvars import ContextVar
 from typing import Any, Callable, TypeVar
 
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 # This process's memory: name -> (generation, value). Values must be immutable or copied out.
 _remembered: dict[str, tuple[int, Any]] = {}
+_lock = threading.Lock()
 MAX_ENTRIES = 256  # names include the host; never let a stream of odd hosts grow it unbounded
 # None outside a request; within one, {"generation": n} once it has been read.
 _request: ContextVar[dict | None] = ContextVar("masthead_config_request", default=None)
@@ -71,9 +73,10 @@ def remembered(name: str, compute: Callable[[], T]) -> T:
     if hit is not None and hit[0] == current:
         return hit[1]
     value = compute()
-    if name not in _remembered and len(_remembered) >= MAX_ENTRIES:
-        _remembered.pop(next(iter(_remembered)), None)  # the oldest name: the others stay
-    _remembered[name] = (current, value)
+    with _lock:  # threads of one process share the memory
+        if name not in _remembered and len(_remembered) >= MAX_ENTRIES:
+            _remembered.pop(next(iter(_remembered)), None)  # the oldest name: the others stay
+        _remembered[name] = (current, value)
     return value
 
 
@@ -81,7 +84,8 @@ def bump() -> None:
     """Say that the site's structure changed: every process forgets what it remembers."""
     from .models import ConfigGeneration
 
-    _remembered.clear()
+    with _lock:
+        _remembered.clear()
     try:
         with transaction.atomic():
             new = ConfigGeneration.new_number()
