@@ -12,10 +12,20 @@ so a client trickling a comment POST would hold a thread; `BufferedBody` reads b
 `BUFFER_BYTES` in the event loop first, within a per-process budget. Larger bodies (an editor's
 image upload) stream as they come: they need a logged-in editor, and buffering them would cost
 memory per upload.
+
+A body must also keep coming. gunicorn has no deadline for a request body, so a client could
+hold its budget share, or a thread once its body streams, by sending a byte now and then. Each
+body gets `BODY_IDLE_SECONDS` between chunks and, after `BODY_GRACE_SECONDS`, must keep an
+average of `BODY_MIN_RATE` bytes a second (nginx's client_body_timeout is the idle rule alone).
+A body cut while it is still being buffered is answered 408 in the event loop and the application
+never sees it; one cut while it streams ends in the thread as a read error (Django's
+UnreadablePostError), never as a shortened form that could be saved.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any, Awaitable, Callable
 
 Scope = dict[str, Any]
@@ -26,6 +36,45 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 BUFFER_BYTES = 2_621_440  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE: a form larger than that is refused anyway
 BUDGET_BYTES = 32 * 1024 * 1024  # all bodies being buffered in one process at once
+BODY_IDLE_SECONDS = 15.0  # no byte of the body for this long: the client stalled or left
+BODY_GRACE_SECONDS = 10.0  # before the rate rule applies: a slow start, a mobile radio waking
+BODY_MIN_RATE = 8192  # bytes a second on average after the grace: 2.5 MB in about five minutes
+
+
+class BodyTimeout(TimeoutError):
+    """The request body stopped arriving fast enough (an OSError, as Django expects from a
+    broken input stream)."""
+
+
+class BodyClock:
+    """When the next chunk of one body must have arrived."""
+
+    def __init__(self, idle: float, grace: float, min_rate: float):
+        self.idle, self.grace, self.min_rate = idle, grace, min_rate
+        self.started = self.last = time.monotonic()
+        self.received = 0
+
+    def got(self, size: int) -> None:
+        self.received += size
+        self.last = time.monotonic()
+
+    def seconds_left(self) -> float:
+        by_idle = self.last + self.idle
+        by_rate = self.started + self.grace + self.received / self.min_rate
+        return min(by_idle, by_rate) - time.monotonic()
+
+    async def next(self, receive: Receive) -> Message:
+        left = self.seconds_left()
+        if left <= 0:
+            raise BodyTimeout(f"request body: {self.received} bytes in {time.monotonic() - self.started:.0f} s")
+        try:
+            message = await asyncio.wait_for(receive(), left)
+        except asyncio.TimeoutError:
+            raise BodyTimeout(
+                f"request body: {self.received} bytes in {time.monotonic() - self.started:.0f} s"
+            ) from None
+        self.got(len(message.get("body", b"")))
+        return message
 
 
 class BufferedBody:
@@ -39,10 +88,19 @@ class BufferedBody:
     process is already buffering megabytes for other clients.
     """
 
-    def __init__(self, app: ASGIApp, limit: int = BUFFER_BYTES, budget: int = BUDGET_BYTES):
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = BUFFER_BYTES,
+        budget: int = BUDGET_BYTES,
+        idle: float = BODY_IDLE_SECONDS,
+        grace: float = BODY_GRACE_SECONDS,
+        min_rate: float = BODY_MIN_RATE,
+    ):
         self.app = app
         self.limit = limit
         self.budget = budget
+        self.clock_rules = (idle, grace, min_rate)
         self.in_use = 0  # bytes received and not yet handed over (one event loop: no lock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -51,9 +109,14 @@ class BufferedBody:
             return
         buffered: list[Message] = []
         held = 0
+        clock = BodyClock(*self.clock_rules)
         try:
             while True:
-                message = await receive()
+                try:
+                    message = await clock.next(receive)
+                except BodyTimeout:
+                    await _request_timeout(send)
+                    return
                 buffered.append(message)
                 chunk = len(message.get("body", b""))
                 held += chunk
@@ -71,11 +134,27 @@ class BufferedBody:
                     held -= given
                     self.in_use -= given
                     return message
-                return await receive()
+                return await clock.next(receive)  # BodyTimeout reaches the thread reading it
 
             await self.app(scope, replay, send)
         finally:
             self.in_use -= held
+
+
+async def _request_timeout(send: Send) -> None:
+    body = b"The request body did not arrive in time.\n"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 408,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _may_have_body(scope: Scope) -> bool:

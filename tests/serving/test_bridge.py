@@ -110,3 +110,97 @@ def test_bodies_share_a_budget_per_process():
     asyncio.run(run())
     assert buffered_in_first == [3000]
     assert buffered.in_use == 0
+
+
+class StallingClient:
+    """Sends `chunks` chunks of `size` bytes, `pause` seconds apart, then never sends again
+    (`pause=None`: stalls right away after the chunks)."""
+
+    def __init__(self, chunks: int, size: int = 1, pause: float = 0.0):
+        self.chunks, self.size, self.pause = chunks, size, pause
+        self.sent = 0
+
+    async def receive(self):
+        if self.sent >= self.chunks:
+            await asyncio.sleep(3600)  # a client that went quiet; the body clock must cut it
+        await asyncio.sleep(self.pause)
+        self.sent += 1
+        return {"type": "http.request", "body": b"x" * self.size, "more_body": True}
+
+
+class Recorder:
+    def __init__(self):
+        self.messages: list = []
+
+    async def send(self, message):
+        self.messages.append(message)
+
+    @property
+    def status(self):
+        return next(m["status"] for m in self.messages if m["type"] == "http.response.start")
+
+
+def never_called(seen: list):
+    async def app(scope, receive, send):
+        seen.append("application ran")
+
+    return app
+
+
+def test_a_body_that_stops_arriving_is_answered_408_without_the_application():
+    seen: list = []
+    out = Recorder()
+    buffered = BufferedBody(never_called(seen), limit=10_000, budget=100_000, idle=0.05, grace=5, min_rate=1)
+
+    async def run():
+        await asyncio.wait_for(buffered(SCOPE, StallingClient(2, size=100).receive, out.send), 5)
+
+    asyncio.run(run())
+    assert out.status == 408
+    assert seen == []
+    assert buffered.in_use == 0  # what the client had sent is given back to the budget
+
+
+def test_a_body_trickled_below_the_minimum_rate_is_cut_after_the_grace():
+    """A byte every 20 ms never trips the idle rule; the average-rate rule cuts it."""
+    seen: list = []
+    out = Recorder()
+    client = StallingClient(10_000, size=1, pause=0.02)
+    buffered = BufferedBody(never_called(seen), limit=100_000, budget=1_000_000, idle=1, grace=0.2, min_rate=1000)
+
+    async def run():
+        await asyncio.wait_for(buffered(SCOPE, client.receive, out.send), 5)
+
+    asyncio.run(run())
+    assert out.status == 408 and seen == []
+    assert 3 <= client.sent < 100  # cut soon after the grace, long before the body's end
+
+
+def test_a_streaming_body_that_stalls_ends_in_a_read_error_for_the_application():
+    """Past the buffer limit the body streams to the application's thread: a stall there must
+    free the thread with an error (Django's UnreadablePostError is an OSError), not a short body."""
+    errors: list = []
+
+    async def app(scope, receive, send):
+        try:
+            while (await receive()).get("more_body"):
+                pass
+        except OSError as exc:
+            errors.append(exc)
+
+    buffered = BufferedBody(app, limit=150, budget=100_000, idle=0.05, grace=5, min_rate=1)
+
+    async def run():
+        await asyncio.wait_for(buffered(SCOPE, StallingClient(3, size=100).receive, nothing), 5)
+
+    asyncio.run(run())
+    assert len(errors) == 1 and isinstance(errors[0], TimeoutError)
+    assert buffered.in_use == 0
+
+
+def test_a_body_arriving_at_a_steady_rate_is_not_cut():
+    seen: list = []
+    client = Client(5, size=1000)
+    buffered = BufferedBody(app_reading_all(seen), limit=10_000, budget=100_000, idle=0.5, grace=0.01, min_rate=10)
+    asyncio.run(buffered(SCOPE, client.receive, nothing))
+    assert seen[0] == ("start", None) and len(seen) == 6
