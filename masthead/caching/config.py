@@ -18,6 +18,7 @@ Outside a request (commands, background jobs) nothing is remembered: each call r
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from contextvars import ContextVar
@@ -80,6 +81,19 @@ def remembered(name: str, compute: Callable[[], T]) -> T:
     return value
 
 
+def site_setting(model, site, *related: str):
+    """The site's row of a Wagtail site setting (`model`, made if missing), with its `related`
+    objects: read once per generation rather than once per page, as every page shows the
+    publication's settings and every article the comment policy. Saving any site setting
+    starts a new generation. Each caller gets its own copy, free to annotate."""
+
+    def load():
+        found, _ = model.objects.select_related(*related).get_or_create(site=site)
+        return found
+
+    return copy.copy(remembered(f"setting:{model._meta.label_lower}:{site.pk}", load))
+
+
 def bump() -> None:
     """Say that the site's structure changed: every process forgets what it remembers."""
     from .models import ConfigGeneration
@@ -99,14 +113,15 @@ def bump() -> None:
 
 
 def _changed(sender, instance=None, update_fields=None, **kwargs) -> None:
-    """Any save or deletion of a page, site or view restriction, fixtures (raw) included;
-    except a page save that only touches what editors see (a draft, a revision, a lock),
-    which would otherwise queue every editor's save behind this one row."""
+    """Any save or deletion of a page, site, view restriction or site setting, fixtures (raw)
+    included; except a page save that only touches what editors see (a draft, a revision, a
+    lock), which would otherwise queue every editor's save behind this one row."""
+    from wagtail.contrib.settings.models import BaseSiteSetting
     from wagtail.models import Page, PageViewRestriction, Site
 
     from .invalidation import EDITING_FIELDS
 
-    if not isinstance(instance, (Page, Site, PageViewRestriction)):
+    if not isinstance(instance, (Page, Site, PageViewRestriction, BaseSiteSetting)):
         return
     if isinstance(instance, Page) and update_fields is not None and set(update_fields) <= EDITING_FIELDS:
         return

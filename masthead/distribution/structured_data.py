@@ -3,8 +3,8 @@ OpenGraph and Twitter cards, and schema.org JSON-LD.
 
 Everything is built here, in Python, from data the page's own context already holds (bylines,
 breadcrumb, sections and tags come from masthead.news.queries.article_context), so a page costs
-no query per author or tag. The only query added to a page is the publication's settings, once per
-request (with its logo joined in). `masthead.distribution.templatetags.seo_tags` renders the
+no query per author or tag. The publication's settings (with its logo) are read once per
+generation of the site's structure (masthead.caching.config), not once per page. `masthead.distribution.templatetags.seo_tags` renders the
 result into the <head> through `distribution/meta.html`.
 
 JSON-LD is serialised by `json_ld()`: ASCII-only JSON in which "<", ">" and "&" are written as
@@ -25,6 +25,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from wagtail.models import Site
+
+from masthead.caching import config
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -157,7 +159,8 @@ def picture(request: HttpRequest, image, spec: str, alt: str = "") -> Picture | 
 
 
 def publication_settings(request: HttpRequest) -> PublicationSettings | None:
-    """The site's PublicationSettings with its logo, in one query, cached on the request.
+    """The site's PublicationSettings with its logo, remembered with the site's structure
+    (masthead.caching.config) and cached on the request.
 
     Wagtail's own `PublicationSettings.for_request` caches under the same attribute, so whichever
     runs first serves the other.
@@ -170,7 +173,7 @@ def publication_settings(request: HttpRequest) -> PublicationSettings | None:
     site = Site.find_for_request(request)
     if site is None:
         return None
-    found, _ = PublicationSettings.objects.select_related("publisher_logo").get_or_create(site=site)
+    found = config.site_setting(PublicationSettings, site, "publisher_logo")
     found._request = request
     setattr(request, attr, found)
     return found

@@ -159,3 +159,32 @@ def test_a_full_memory_forgets_one_name_not_all(counter):
             config.remembered(f"host-{n}", counter)
         assert "site" not in config._remembered and f"host-{config.MAX_ENTRIES - 1}" in config._remembered
         assert len(config._remembered) == config.MAX_ENTRIES
+
+
+def test_site_settings_are_read_once_and_follow_an_edit(client, make_section, make_article):
+    """Every page shows the publication's settings and every article the comment policy: read
+    once per generation, and seen on the next request after an editor saves them."""
+    from masthead.comments.models import CommentPolicy
+    from masthead.distribution.models import PublicationSettings
+
+    config._remembered.clear()
+    article = make_article(make_section("World"), "A story")
+    url = article.url
+    for _ in range(2):  # the first request makes the settings' rows, which starts a generation
+        assert "switched off" not in client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    read = [q["sql"] for q in queries.captured_queries]
+    assert not [sql for sql in read if "comments_commentpolicy" in sql or "distribution_publicationsettings" in sql]
+    assert "switched off" not in page
+
+    site = Site.objects.get(is_default_site=True)
+    policy = CommentPolicy.for_site(site)
+    policy.comments_enabled = False
+    policy.save()
+    assert "Comments are switched off on this site." in client.get(url).content.decode()
+
+    publication = PublicationSettings.for_site(site)
+    publication.description = "News you can check"
+    publication.save()
+    assert '<meta name="description" content="News you can check">' in client.get("/").content.decode()

@@ -3,6 +3,9 @@ from __future__ import annotations
 from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
+from wagtail.models import Site
+
+from masthead.caching import config
 
 from ..forms import CommentForm
 from ..models import CommentPolicy
@@ -15,7 +18,8 @@ register = template.Library()
 @register.inclusion_tag("comments/section.html", takes_context=True)
 def comments_section(context, article) -> dict:
     request = context["request"]
-    policy = CommentPolicy.for_request(request)
+    site = Site.find_for_request(request)
+    policy = config.site_setting(CommentPolicy, site) if site else CommentPolicy.for_request(request)
     return {
         "request": request,
         "article": article,
