@@ -173,4 +173,8 @@ def asgi_application(threads: int) -> ASGIApp:
     from masthead.caching.asgi import HitsInLoop
     from masthead.wsgi import application
 
-    return BufferedBody(HitsInLoop(WSGIMiddleware(application, workers=threads)))
+    from .memory import FreezeWhenWarm, freeze
+
+    app = BufferedBody(HitsInLoop(WSGIMiddleware(FreezeWhenWarm(application), workers=threads)))
+    freeze()  # in gunicorn's master (preload_app): what every worker inherits
+    return app
