@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.html import escape, format_html, linebreaks, strip_tags
 from django.utils.safestring import mark_safe
 from wagtail.images import get_image_model
+from wagtail.images.models import Filter
 from wagtail.rich_text import expand_db_html
 
 from masthead.news import queries
@@ -120,6 +121,20 @@ def load_articles(scope: FeedScope, ids: list[int]) -> list:
     return articles
 
 
+def _prefetched_rendition(image):
+    """The feed rendition among those prefetched with the image (`with_feed_data`), if it is
+    there. Wagtail's get_rendition would find it too, then write it to the cache again, a
+    pickling per picture per feed."""
+    prefetched = getattr(image, "_prefetched_objects_cache", {}).get("renditions")
+    if prefetched is None:
+        return None
+    focal_point_key = Filter(spec=FEED_IMAGE).get_cache_key(image)
+    for rendition in prefetched:
+        if rendition.filter_spec == FEED_IMAGE and rendition.focal_point_key == focal_point_key:
+            return rendition
+    return None
+
+
 def image_for_feed(
     image, alt: str = "", caption: str = "", credit: str = "", base_url: str = ""
 ) -> FeedImage | None:
@@ -127,7 +142,7 @@ def image_for_feed(
     from wagtail.images.models import SourceImageIOError
 
     try:
-        rendition = image.get_rendition(FEED_IMAGE)
+        rendition = _prefetched_rendition(image) or image.get_rendition(FEED_IMAGE)
     except (SourceImageIOError, OSError):
         return None  # the original file is missing: better no picture than a broken feed
     try:
