@@ -25,6 +25,7 @@ from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 from wagtail.rich_text import expand_db_html
 
+from masthead.caching import keys as surrogate
 from masthead.news import queries
 from masthead.news.models import ArticleByline, ArticleTag, SectionPage
 
@@ -83,28 +84,34 @@ class FeedLists:
 
 
 def feed_lists(pks: list[int]) -> dict[int, FeedLists]:
-    """The FeedLists of these articles, in three queries."""
+    """The FeedLists of these articles, in three queries, with the surrogate keys of the
+    authors, tags and sections named (the feed changes when one is renamed)."""
     lists = {pk: FeedLists() for pk in pks}
+    keys: set[str] = set()
     bylines = (
         ArticleByline.objects.filter(article_id__in=pks)
         .order_by("article_id", "sort_order", "pk")
-        .values_list("article_id", "author__name", "author__slug")
+        .values_list("article_id", "author_id", "author__name", "author__slug")
     )
-    for pk, name, slug in bylines:
+    for pk, author_id, name, slug in bylines:
         lists[pk].authors.append((name, reverse("news:author", args=[slug])))
+        keys.add(surrogate.author_name(author_id))
     tags = ArticleTag.objects.filter(content_object_id__in=pks).order_by("pk").values_list(
-        "content_object_id", "tag__name"
+        "content_object_id", "tag_id", "tag__name"
     )
-    for pk, name in tags:
+    for pk, tag_id, name in tags:
         lists[pk].tags.append(name)
+        keys.add(surrogate.tag_name(tag_id))
     further = (
         SectionPage.objects.live()
         .filter(further_articles__in=pks)
         .order_by("title", "pk")
-        .values_list("further_articles", "title")
+        .values_list("further_articles", "pk", "title")
     )
-    for pk, title in further:
+    for pk, section_id, title in further:
         lists[pk].sections.append(title)
+        keys.add(surrogate.section_name(section_id))
+    surrogate.add(*keys)
     return lists
 
 

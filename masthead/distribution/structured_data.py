@@ -4,8 +4,9 @@ OpenGraph and Twitter cards, and schema.org JSON-LD.
 Everything is built here, in Python, from data the page's own context already holds (bylines,
 breadcrumb, sections and tags come from masthead.news.queries.article_context), so a page costs
 no query per author or tag. The publication's settings (with its logo) are read once per
-generation of the site's structure (masthead.caching.config), not once per page. `masthead.distribution.templatetags.seo_tags` renders the
-result into the <head> through `distribution/meta.html`.
+generation of the site's structure (masthead.caching.config), not once per page.
+`masthead.distribution.templatetags.seo_tags` renders the result into the <head> through
+`distribution/meta.html`.
 
 JSON-LD is serialised by `json_ld()`: ASCII-only JSON in which "<", ">" and "&" are written as
 \\u escapes, so no headline or name can close the <script> element or open a comment in it.
