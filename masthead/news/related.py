@@ -174,16 +174,16 @@ def reading(article, section=None, request=None) -> dict:
         return empty  # the parent is not a live section
     stored = [pk for pk in (article.related_ids or []) if isinstance(pk, int) and pk != article.pk][:STORED]
 
-    live = queries.published_articles()
+    live = cards.published_rows()
     # Newest first in the primary section: a range of the path index plus a top-N sort. The
     # range (children's paths are the parent's plus one step of 0-9A-Z) rather than
     # path__startswith, whose LIKE cannot use an index on SQLite (LIKE ignores case there).
     # Read as card rows, so the cards shown need no further query of their own.
     in_section = live.filter(path__gt=parent_path, path__lte=parent_path + "Z" * Page.steplen, depth=article.depth)
-    newest = list(cards.rows(in_section.exclude(pk=article.pk))[: 2 * SHOWN])  # enough after dropping related
+    newest = list(in_section.exclude(pk=article.pk)[: 2 * SHOWN])  # enough after dropping related
     # The stored ids still live, by plain ids: an OR of "stored" and "newest" subqueries made
     # PostgreSQL join every article (74-126 ms at 200,000 articles; this: 0.3 ms).
-    alive = {row.pk: row for row in cards.rows(live.filter(pk__in=stored).order_by())} if stored else {}
+    alive = {row.pk: row for row in live.filter(pk__in=stored).order_by()} if stored else {}
     related_rows = [alive[pk] for pk in stored if pk in alive][:SHOWN]
     shown = {row.pk for row in related_rows}
     more_rows = [row for row in newest if row.pk not in shown][:SHOWN]  # newest first
