@@ -28,6 +28,7 @@ from wagtail.rich_text import expand_db_html
 from masthead.caching import keys as surrogate
 from masthead.news import queries
 from masthead.news.models import ArticleByline, ArticleTag, SectionPage
+from masthead.news.renditions import prefetched
 
 if TYPE_CHECKING:
     from .feeds import FeedScope
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 # Lead pictures and inline pictures: the width the article page itself offers largest, so the
 # rendition usually exists already. Wagtail never upscales, so small originals stay small.
 FEED_IMAGE = "width-1200"
+FEED_FILTER = Filter(spec=FEED_IMAGE)
 SUMMARY_WORDS = 55
 
 
@@ -128,20 +130,6 @@ def load_articles(scope: FeedScope, ids: list[int]) -> list:
     return articles
 
 
-def _prefetched_rendition(image):
-    """The feed rendition among those prefetched with the image (`with_feed_data`), if it is
-    there. Wagtail's get_rendition would find it too, then write it to the cache again, a
-    pickling per picture per feed."""
-    prefetched = getattr(image, "_prefetched_objects_cache", {}).get("renditions")
-    if prefetched is None:
-        return None
-    focal_point_key = Filter(spec=FEED_IMAGE).get_cache_key(image)
-    for rendition in prefetched:
-        if rendition.filter_spec == FEED_IMAGE and rendition.focal_point_key == focal_point_key:
-            return rendition
-    return None
-
-
 def image_for_feed(
     image, alt: str = "", caption: str = "", credit: str = "", base_url: str = ""
 ) -> FeedImage | None:
@@ -149,7 +137,7 @@ def image_for_feed(
     from wagtail.images.models import SourceImageIOError
 
     try:
-        rendition = _prefetched_rendition(image) or image.get_rendition(FEED_IMAGE)
+        rendition = (prefetched(image, [FEED_FILTER]) or {}).get(FEED_IMAGE) or image.get_rendition(FEED_IMAGE)
     except (SourceImageIOError, OSError):
         return None  # the original file is missing: better no picture than a broken feed
     try:

@@ -81,3 +81,33 @@ def test_every_template_with_srcset_image_uses_ours():
         assert "news_tags" in loaded, path
         if "wagtailimages_tags" in loaded:
             assert loaded.index("news_tags") > loaded.index("wagtailimages_tags"), path
+
+
+def test_prefetched_renditions_give_the_same_markup_without_a_query_or_a_cache_write(make_image, monkeypatch):
+    """Cards prefetch their renditions and srcset_image reads them as they are: the markup is
+    the one Wagtail's own lookup gives, and nothing is queried or written to the cache."""
+    from django.db import connection
+    from django.db.models import prefetch_related_objects
+    from django.test.utils import CaptureQueriesContext
+    from wagtail.images import get_image_model
+
+    from masthead.news import renditions
+
+    fresh = render(TAG, picture=make_image("Prefetched", 1600, 900)).img  # makes the renditions
+    picture = get_image_model().objects.get(title="Prefetched")
+    prefetch_related_objects([picture], "renditions")
+    cache = picture.get_rendition_model().cache_backend
+    writes: list = []
+    monkeypatch.setattr(cache, "set_many", lambda *args, **kwargs: writes.append(args))
+    with CaptureQueriesContext(connection) as queries:
+        again = render(TAG, picture=picture).img
+    assert again["srcset"] == fresh["srcset"] and again["src"] == fresh["src"]
+    assert (again["width"], again["height"]) == (fresh["width"], fresh["height"])
+    assert len(queries) == 0 and writes == []
+
+    # A spec that was never made is not there: the caller goes through Wagtail.
+    from wagtail.images.models import Filter
+
+    assert renditions.prefetched(picture, [Filter(spec="width-333")]) is None
+    unprefetched = get_image_model().objects.get(pk=picture.pk)
+    assert renditions.prefetched(unprefetched, [Filter(spec="width-480")]) is None

@@ -5,6 +5,7 @@ from wagtail.images.models import ResponsiveImage
 from wagtail.images.shortcuts import get_renditions_or_not_found
 from wagtail.images.templatetags import wagtailimages_tags
 
+from ..renditions import prefetched
 from ..share import share_links as build_share_links
 
 register = template.Library()
@@ -45,11 +46,20 @@ class DistinctSrcsetNode(wagtailimages_tags.SrcsetImageNode):
     With one rendition left there is no srcset, so `sizes` is dropped too: HTML allows it only
     beside a srcset. The <img> keeps the width and height of the first (smallest) rendition."""
 
+    def parsed_filters(self) -> list:
+        """The tag's filters, parsed once per template rather than at every render (a Filter
+        is not changed by use)."""
+        parsed = getattr(self, "_parsed_filters", None)
+        if parsed is None:
+            parsed = self._parsed_filters = self.get_filters()
+        return parsed
+
     def render(self, context) -> str:
         image = self.validate_image(context)
         if not image:
             return ""
-        renditions = distinct_widths(get_renditions_or_not_found(image, self.get_filters()))
+        filters = self.parsed_filters()
+        renditions = distinct_widths(prefetched(image, filters) or get_renditions_or_not_found(image, filters))
         if self.output_var_name:
             context[self.output_var_name] = ResponsiveImage(renditions)
             return ""
