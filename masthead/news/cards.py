@@ -33,7 +33,7 @@ from django.utils import dateformat
 from django.utils.timezone import get_current_timezone, localtime
 from django.utils.translation import get_language
 from wagtail.images import get_image_model
-from wagtail.models import Page
+from wagtail.models import Page, Site
 
 from masthead.caching import config
 from masthead.caching import keys as surrogate
@@ -214,13 +214,22 @@ def _load_renditions(images: list) -> None:
 
 def _attach_sections(cards: list[Card], request: HttpRequest | None) -> None:
     """A card's section is its primary one, the parent page, as everywhere on the site."""
-    parents = {card.path[: -Page.steplen] for card in cards}
-    rows = apps.get_model("news", "SectionPage").objects.filter(path__in=parents).values_list(
-        "pk", "path", "title", "url_path"
-    )
-    sections = {path: Link(pk, title, page_url(url_path, request)) for pk, path, title, url_path in rows}
+    sections = _sections(request)
     for card in cards:
         card.section = sections.get(card.path[: -Page.steplen])
+
+
+def _sections(request: HttpRequest | None) -> dict[str, Link]:
+    """Every section by tree path, as a card's label: site structure, like the menu, so read
+    once per generation (masthead.caching.config) rather than once per list. URLs are relative
+    to the request's site, so the map is kept per site. Shared: callers must not change it."""
+    site = Site.find_for_request(request) if request is not None else None
+
+    def load() -> dict[str, Link]:
+        rows = apps.get_model("news", "SectionPage").objects.values_list("pk", "path", "title", "url_path")
+        return {path: Link(pk, title, page_url(url_path, request)) for pk, path, title, url_path in rows}
+
+    return config.remembered(f"card-sections:{site.pk if site else ''}", load)
 
 
 def _add_keys(cards: list[Card]) -> None:

@@ -188,3 +188,22 @@ def test_site_settings_are_read_once_and_follow_an_edit(client, make_section, ma
     publication.description = "News you can check"
     publication.save()
     assert '<meta name="description" content="News you can check">' in client.get("/").content.decode()
+
+
+def test_card_section_labels_follow_a_renamed_section(client, make_section, make_article):
+    """Cards take their section's name and address from the remembered site structure: one
+    query fewer per list, and the next page after a rename shows the new name."""
+    config._remembered.clear()
+    world = make_section("World")
+    make_article(world, "A story")
+    label = 'class="card__section"><a href="/world/">World</a>'
+    for _ in range(2):
+        assert label in client.get("/").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/")
+    assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT "news_sectionpage"."page_ptr_id"')]
+    world.title = "Planet"
+    world.slug = "planet"
+    world.save_revision().publish()
+    page = client.get("/").content.decode()
+    assert 'class="card__section"><a href="/planet/">Planet</a>' in page and label not in page
