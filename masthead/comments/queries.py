@@ -78,7 +78,8 @@ def build_threads(roots: list[Comment], replies: list[Comment]) -> list[Node]:
 
 
 def thread_page(article, page_number) -> dict:
-    """Editor's picks first, then the newest conversations; replies oldest first."""
+    """Editor's picks first, then the newest conversations; replies oldest first. Two queries
+    when every thread fits on one page, three otherwise."""
     counts = Comment.objects.filter(article=article).aggregate(
         threads=Count("pk", filter=SHOWN & Q(depth=0)),
         approved=Count("pk", filter=Q(state=Comment.State.APPROVED)),
@@ -90,9 +91,17 @@ def thread_page(article, page_number) -> dict:
         page = paginator.page(page_number or 1)
     except (PageNotAnInteger, EmptyPage):
         page = paginator.page(1)
-    roots = list(page.object_list) if paginator.count else []
-    replies = list(
-        shown().filter(root__in=[c.pk for c in roots]).order_by("created_at", "pk")
-    ) if roots else []
+    if not paginator.count:
+        roots, replies = [], []
+    elif paginator.num_pages == 1:
+        # Every thread fits on this page, as on most articles: all of them and their replies
+        # in one query rather than two.
+        every = list(shown().filter(article=article).order_by("created_at", "pk"))
+        roots = sorted((c for c in every if c.depth == 0), key=lambda c: (c.is_pick, c.created_at, c.pk), reverse=True)
+        shown_roots = {c.pk for c in roots}
+        replies = [c for c in every if c.depth > 0 and c.root_id in shown_roots]
+    else:
+        roots = list(page.object_list)
+        replies = list(shown().filter(root__in=[c.pk for c in roots]).order_by("created_at", "pk"))
     threads = build_threads(roots, replies)
     return {"threads": threads, "comments_page": page, "comment_count": counts["approved"]}
