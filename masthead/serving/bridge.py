@@ -19,7 +19,8 @@ body gets `BODY_IDLE_SECONDS` between chunks and, after `BODY_GRACE_SECONDS`, mu
 average of `BODY_MIN_RATE` bytes a second (nginx's client_body_timeout is the idle rule alone).
 A body cut while it is still being buffered is answered 408 in the event loop and the application
 never sees it; one cut while it streams ends in the thread as a read error (Django's
-UnreadablePostError), never as a shortened form that could be saved.
+UnreadablePostError), never as a shortened form that could be saved. The same goes for a client
+that disconnects in the middle of its body.
 """
 
 from __future__ import annotations
@@ -46,17 +47,26 @@ class BodyTimeout(TimeoutError):
     broken input stream)."""
 
 
+class ClientGone(ConnectionResetError):
+    """The client disconnected before its body ended (an OSError, as Django expects)."""
+
+
 class BodyClock:
-    """When the next chunk of one body must have arrived."""
+    """When the next chunk of one body must have arrived.
+
+    Only the time spent waiting for the client counts. While the application is not asking
+    for data (a body streaming to a thread that is still queued, or busy with the chunk before)
+    the server stops reading the socket, so that time is the server's, not the client's: the
+    clock is moved on by it before each wait."""
 
     def __init__(self, idle: float, grace: float, min_rate: float):
         self.idle, self.grace, self.min_rate = idle, grace, min_rate
-        self.started = self.last = time.monotonic()
+        self.started = self.last = self.handed = time.monotonic()
         self.received = 0
 
     def got(self, size: int) -> None:
         self.received += size
-        self.last = time.monotonic()
+        self.last = self.handed = time.monotonic()
 
     def seconds_left(self) -> float:
         by_idle = self.last + self.idle
@@ -64,17 +74,21 @@ class BodyClock:
         return min(by_idle, by_rate) - time.monotonic()
 
     async def next(self, receive: Receive) -> Message:
+        not_asked = time.monotonic() - self.handed
+        self.started += not_asked
+        self.last += not_asked
         left = self.seconds_left()
         if left <= 0:
-            raise BodyTimeout(f"request body: {self.received} bytes in {time.monotonic() - self.started:.0f} s")
+            raise self._timeout()
         try:
             message = await asyncio.wait_for(receive(), left)
         except asyncio.TimeoutError:
-            raise BodyTimeout(
-                f"request body: {self.received} bytes in {time.monotonic() - self.started:.0f} s"
-            ) from None
+            raise self._timeout() from None
         self.got(len(message.get("body", b"")))
         return message
+
+    def _timeout(self) -> BodyTimeout:
+        return BodyTimeout(f"request body: {self.received} bytes in {time.monotonic() - self.started:.0f} s")
 
 
 class BufferedBody:
@@ -117,6 +131,8 @@ class BufferedBody:
                 except BodyTimeout:
                     await _request_timeout(send)
                     return
+                if message["type"] == "http.disconnect":
+                    return  # the client left before its body ended: nobody to answer, nothing to run
                 buffered.append(message)
                 chunk = len(message.get("body", b""))
                 held += chunk
@@ -134,7 +150,11 @@ class BufferedBody:
                     held -= given
                     self.in_use -= given
                     return message
-                return await clock.next(receive)  # BodyTimeout reaches the thread reading it
+                message = await clock.next(receive)  # BodyTimeout reaches the thread reading it
+                if message["type"] == "http.disconnect":
+                    # a2wsgi would take this for the body's end: Django would parse a prefix
+                    raise ClientGone("the client disconnected before its request body ended")
+                return message
 
             await self.app(scope, replay, send)
         finally:

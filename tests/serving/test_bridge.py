@@ -204,3 +204,63 @@ def test_a_body_arriving_at_a_steady_rate_is_not_cut():
     buffered = BufferedBody(app_reading_all(seen), limit=10_000, budget=100_000, idle=0.5, grace=0.01, min_rate=10)
     asyncio.run(buffered(SCOPE, client.receive, nothing))
     assert seen[0] == ("start", None) and len(seen) == 6
+
+
+def test_time_the_application_is_not_reading_is_not_charged_to_the_client():
+    """A streaming body whose thread is busy (or still queued) longer than the idle limit is
+    not cut: the server stopped reading meanwhile, and the client's data is waiting."""
+    seen: list = []
+
+    async def slow_app(scope, receive, send):
+        try:
+            while True:
+                message = await receive()
+                seen.append(len(message["body"]))
+                if not message.get("more_body"):
+                    break
+                await asyncio.sleep(0.15)  # three idle limits between reads
+        except OSError as exc:
+            seen.append(exc)
+
+    buffered = BufferedBody(slow_app, limit=150, budget=100_000, idle=0.05, grace=0.05, min_rate=1000)
+    asyncio.run(asyncio.wait_for(buffered(SCOPE, Client(4, size=100).receive, nothing), 5))
+    assert seen == [100, 100, 100, 100]
+
+
+class LeavingClient:
+    """Sends `chunks` chunks, then disconnects."""
+
+    def __init__(self, chunks: int):
+        self.left = chunks
+
+    async def receive(self):
+        if self.left == 0:
+            return {"type": "http.disconnect"}
+        self.left -= 1
+        return {"type": "http.request", "body": b"name=a&body=half a comm", "more_body": True}
+
+
+def test_a_client_leaving_mid_body_never_reaches_the_application_while_buffering():
+    seen: list = []
+    out = Recorder()
+    buffered = BufferedBody(never_called(seen), limit=10_000, budget=100_000)
+    asyncio.run(buffered(SCOPE, LeavingClient(2).receive, out.send))
+    assert seen == [] and out.messages == [] and buffered.in_use == 0
+
+
+def test_a_client_leaving_mid_stream_is_a_read_error_not_the_end_of_the_body():
+    """a2wsgi reads a message without more_body as the body's end: Django would parse the
+    half it got. It must get an error instead."""
+    errors: list = []
+
+    async def app(scope, receive, send):
+        try:
+            while (await receive()).get("more_body"):
+                pass
+        except OSError as exc:
+            errors.append(exc)
+
+    buffered = BufferedBody(app, limit=30, budget=100_000)
+    asyncio.run(buffered(SCOPE, LeavingClient(3).receive, nothing))
+    assert len(errors) == 1 and isinstance(errors[0], ConnectionResetError)
+    assert buffered.in_use == 0
