@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 # This process's memory: name -> (generation, value). Values must be immutable or copied out.
 _remembered: dict[str, tuple[int, Any]] = {}
 _lock = threading.Lock()
+# Image fields Wagtail fills in lazily, on a reader's request: no change anyone can see.
+IMAGE_BOOKKEEPING = frozenset({"file_size", "file_hash"})
 MAX_ENTRIES = 256  # names include the host; never let a stream of odd hosts grow it unbounded
 # None outside a request; within one, {"generation": n} once it has been read.
 _request: ContextVar[dict | None] = ContextVar("masthead_config_request", default=None)
@@ -60,7 +62,23 @@ def generation() -> int | None:
             logger.warning("site structure: the generation row cannot be read", exc_info=True)
             row = None
         memo["generation"] = row[0] if row else None
+        _follow_wagtail(memo["generation"])
     return memo["generation"]
+
+
+_last_seen: list[int | None] = [None]
+
+
+def _follow_wagtail(current: int | None) -> None:
+    """On a new generation, drop this process's copy of Wagtail's site root paths too: a Site
+    save clears it only in the saving process, and what is remembered here (menu, section
+    labels) is built from it, so a stale copy would outlive its hour in Wagtail's cache."""
+    if current is None or current == _last_seen[0]:
+        return
+    _last_seen[0] = current
+    from wagtail.models import Site
+
+    Site.clear_site_root_paths_cache()
 
 
 def remembered(name: str, compute: Callable[[], T]) -> T:
@@ -91,7 +109,10 @@ def site_setting(model, site, *related: str):
         found, _ = model.objects.select_related(*related).get_or_create(site=site)
         return found
 
-    return copy.copy(remembered(f"setting:{model._meta.label_lower}:{site.pk}", load))
+    found = copy.copy(remembered(f"setting:{model._meta.label_lower}:{site.pk}", load))
+    if hasattr(found, "_page_url_cache"):
+        found._page_url_cache = {}  # Wagtail's per-instance page URLs: per request, not shared
+    return found
 
 
 def bump() -> None:
@@ -113,17 +134,21 @@ def bump() -> None:
 
 
 def _changed(sender, instance=None, update_fields=None, **kwargs) -> None:
-    """Any save or deletion of a page, site, view restriction or site setting, fixtures (raw)
-    included; except a page save that only touches what editors see (a draft, a revision, a
-    lock), which would otherwise queue every editor's save behind this one row."""
+    """Any save or deletion of a page, site, view restriction, site setting or image (a site
+    setting remembers its images, the publisher's logo), fixtures (raw) included; except a page
+    save that only touches what editors see (a draft, a revision, a lock), which would otherwise
+    queue every editor's save behind this one row, and an image's lazily filled size or hash."""
     from wagtail.contrib.settings.models import BaseSiteSetting
+    from wagtail.images.models import AbstractImage
     from wagtail.models import Page, PageViewRestriction, Site
 
     from .invalidation import EDITING_FIELDS
 
-    if not isinstance(instance, (Page, Site, PageViewRestriction, BaseSiteSetting)):
+    if not isinstance(instance, (Page, Site, PageViewRestriction, BaseSiteSetting, AbstractImage)):
         return
     if isinstance(instance, Page) and update_fields is not None and set(update_fields) <= EDITING_FIELDS:
+        return
+    if isinstance(instance, AbstractImage) and update_fields and set(update_fields) <= IMAGE_BOOKKEEPING:
         return
     bump()
 

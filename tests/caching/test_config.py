@@ -207,3 +207,39 @@ def test_card_section_labels_follow_a_renamed_section(client, make_section, make
     world.save_revision().publish()
     page = client.get("/").content.decode()
     assert 'class="card__section"><a href="/planet/">Planet</a>' in page and label not in page
+
+
+def test_images_make_processes_forget_but_not_their_lazily_filled_size(counter, make_image):
+    """The publisher's logo is remembered with the publication's settings: replacing or deleting
+    an image must be seen; Wagtail filling in an image's size on a reader's request must not
+    make every process forget."""
+    image = make_image("Logo")
+    with a_request():
+        assert config.remembered("x", counter) == 1
+    image.file_size = None
+    image.get_file_size()  # saves with update_fields=["file_size"]
+    with a_request():
+        assert config.remembered("x", counter) == 1
+    image.title = "New logo"
+    image.save()
+    with a_request():
+        assert config.remembered("x", counter) == 2
+    image.delete()
+    with a_request():
+        assert config.remembered("x", counter) == 3
+
+
+def test_a_new_generation_drops_this_process_copy_of_wagtails_site_root_paths(home):
+    """Another process's Site save clears Wagtail's cached root paths only in that process;
+    seeing the new generation clears them here too."""
+    from django.core.cache import cache
+    from wagtail.models.sites import SITE_ROOT_PATHS_CACHE_KEY, SITE_ROOT_PATHS_CACHE_VERSION
+
+    with a_request():
+        config.generation()
+    Site.get_site_root_paths()
+    assert cache.get(SITE_ROOT_PATHS_CACHE_KEY, version=SITE_ROOT_PATHS_CACHE_VERSION) is not None
+    ConfigGeneration.objects.filter(pk=1).update(n=ConfigGeneration.new_number())  # as another process
+    with a_request():
+        config.generation()
+    assert cache.get(SITE_ROOT_PATHS_CACHE_KEY, version=SITE_ROOT_PATHS_CACHE_VERSION) is None
