@@ -176,10 +176,8 @@ def test_a_body_trickled_below_the_minimum_rate_is_cut_after_the_grace():
     assert 3 <= client.sent < 100  # cut soon after the grace, long before the body's end
 
 
-def test_a_streaming_body_that_stalls_ends_in_a_read_error_for_the_application():
-    """Past the buffer limit the body streams to the application's thread: a stall there must
-    free the thread with an error (Django's UnreadablePostError is an OSError), not a short body."""
-    errors: list = []
+def app_reading_until_an_error(errors: list):
+    """An application reading the whole body, that records the read error it gets instead."""
 
     async def app(scope, receive, send):
         try:
@@ -188,6 +186,14 @@ def test_a_streaming_body_that_stalls_ends_in_a_read_error_for_the_application()
         except OSError as exc:
             errors.append(exc)
 
+    return app
+
+
+def test_a_streaming_body_that_stalls_ends_in_a_read_error_for_the_application():
+    """Past the buffer limit the body streams to the application's thread: a stall there must
+    free the thread with an error (Django's UnreadablePostError is an OSError), not a short body."""
+    errors: list = []
+    app = app_reading_until_an_error(errors)
     buffered = BufferedBody(app, limit=150, budget=100_000, idle=0.05, grace=5, min_rate=1)
 
     async def run():
@@ -252,14 +258,7 @@ def test_a_client_leaving_mid_stream_is_a_read_error_not_the_end_of_the_body():
     """a2wsgi reads a message without more_body as the body's end: Django would parse the
     half it got. It must get an error instead."""
     errors: list = []
-
-    async def app(scope, receive, send):
-        try:
-            while (await receive()).get("more_body"):
-                pass
-        except OSError as exc:
-            errors.append(exc)
-
+    app = app_reading_until_an_error(errors)
     buffered = BufferedBody(app, limit=30, budget=100_000)
     asyncio.run(buffered(SCOPE, LeavingClient(3).receive, nothing))
     assert len(errors) == 1 and isinstance(errors[0], ConnectionResetError)
