@@ -14,6 +14,7 @@ import http.client
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -37,15 +38,21 @@ def _socket_inodes(pid: int) -> set[str]:
     return found
 
 
-def _established_to(port: int) -> set[str]:
-    """Inodes of the server side of established connections to `port` on loopback."""
+def _sockets_on(port: int, state: str) -> set[str]:
+    """Inodes of the sockets on local `port` in a TCP `state` of /proc/net/tcp (01 established,
+    0A listening)."""
     inodes = set()
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         local_port = int(fields[1].split(":")[1], 16)
-        if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
+        if local_port == port and fields[3] == state:
             inodes.add(fields[9])
     return inodes
+
+
+def _established_to(port: int) -> set[str]:
+    """Inodes of the server side of established connections to `port` on loopback."""
+    return _sockets_on(port, "01")
 
 
 def _children(pid: int) -> list[int]:
@@ -54,6 +61,27 @@ def _children(pid: int) -> list[int]:
     for task in tasks.iterdir():
         kids += [int(p) for p in (task / "children").read_text().split()]
     return kids
+
+
+def _listening_workers(pid: int, port: int, count: int, timeout: float = 60) -> list[int]:
+    """The master's `count` workers once each listens on `port` itself.
+
+    The server answers as soon as its first worker listens; gunicorn forks the others one after
+    another, so on a loaded machine the test could look before the last had started (CI saw two
+    of three). Bounded: fails after `timeout` seconds with what it saw."""
+    deadline = time.monotonic() + timeout
+    while True:
+        listening = _sockets_on(port, "0A")
+        ready = []
+        for kid in _children(pid):
+            try:
+                if _socket_inodes(kid) & listening:
+                    ready.append(kid)
+            except OSError:  # a worker exiting while we look
+                continue
+        if len(ready) == count or time.monotonic() > deadline:
+            return ready
+        time.sleep(0.1)
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc")
@@ -65,7 +93,7 @@ def test_connections_are_spread_over_the_workers_and_the_port_is_ours_alone(migr
             # its pool or readers arrive together. The workers are paused (SIGSTOP) while the
             # clients connect, so the kernel queues them all; they are kept open afterwards
             # (keep-alive), so each stays with the worker that accepted it.
-            workers = _children(running["proc"].pid)
+            workers = _listening_workers(running["proc"].pid, running["port"], 3)
             assert len(workers) == 3, workers
             for pid in workers:
                 os.kill(pid, signal.SIGSTOP)
