@@ -5,7 +5,8 @@ connection that trickles its request byte by byte (slowloris), or reads its resp
 a second, is a buffer and a timer rather than a blocked thread. Django stays a WSGI application
 (no async views, one database connection per thread as before): a2wsgi runs it in a pool of
 threads, which only ever see complete requests. Stored pages do not even need a thread: they
-are answered in the loop (masthead.caching.asgi).
+are answered in the loop (masthead.caching.asgi). Files are handed over to the loop by the
+thread that opened them and sent from there (masthead.serving.files).
 
 a2wsgi alone would still read a request *body* from its thread, a chunk at a time as it arrives,
 so a client trickling a comment POST would hold a thread; `BufferedBody` reads bodies up to
@@ -193,8 +194,10 @@ def asgi_application(threads: int) -> ASGIApp:
     from masthead.caching.asgi import HitsInLoop
     from masthead.wsgi import application
 
+    from .files import FilesFromLoop, offer_file_wrapper
     from .memory import FreezeWhenWarm, freeze
 
-    app = BufferedBody(HitsInLoop(WSGIMiddleware(FreezeWhenWarm(application), workers=threads)))
+    django = WSGIMiddleware(offer_file_wrapper(FreezeWhenWarm(application)), workers=threads)
+    app = BufferedBody(HitsInLoop(FilesFromLoop(django)))
     freeze()  # in gunicorn's master (preload_app): what every worker inherits
     return app

@@ -1,0 +1,134 @@
+"""Files are sent from the event loop, so a reader who takes them slowly holds no thread.
+
+a2wsgi sends a response from the thread that made it, a chunk at a time through a short
+queue: once a client stops reading, the queue fills and the thread waits on the client. For a
+page that is a few kilobytes the socket's buffers absorb it and the thread is free at once, but
+an uploaded picture or document of some megabytes held a thread, one of four per process, for
+as long as the reader cared to take. A handful of slow readers of the largest picture could
+then stop a process from rendering anything else.
+
+WSGI has a hook for this: a server may offer `wsgi.file_wrapper`, and Django hands it the open
+file of every FileResponse (uploaded media, static files from WhiteNoise, documents) instead of
+iterating it. `FileWrapper` (the thread's side) gives the loop a file descriptor of its own on
+the same file and returns; `FilesFromLoop` (the loop's side) reads it in slices and sends each
+when the client has taken the last. The thread is back in the pool once the response is
+handed over, and its `close()` (Django's `request_finished`, database connections) runs there
+as before.
+
+Only plain files on disk are handed over. Anything else (WhiteNoise's slice of a file for a
+range request, a file in memory) is read in the thread, as a2wsgi did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import stat
+from typing import Any, Callable, Iterable, Iterator
+
+from .bridge import ASGIApp, Message, Receive, Scope, Send
+
+SLICE_BYTES = 64 * 1024  # read and sent at a time: asyncio's default write buffer high-water mark
+
+
+class HandedOver(bytes):
+    """An empty body chunk that carries an open file, for the loop to send `length` bytes of
+    it from `offset` in its place (what Django's Content-Length promised, should the file grow)."""
+
+    file: io.FileIO
+    offset: int
+    length: int
+
+    def __new__(cls, file: io.FileIO, offset: int, length: int) -> "HandedOver":
+        chunk = super().__new__(cls, b"")
+        chunk.file = file
+        chunk.offset = offset
+        chunk.length = length
+        return chunk
+
+
+def _own_copy(filelike: Any) -> HandedOver | None:
+    """A descriptor of our own on `filelike`'s file, from where it stands; None when it is not
+    a plain file on disk. The copy closes itself if it is dropped unsent."""
+    if not isinstance(filelike, (io.BufferedReader, io.FileIO)):
+        return None
+    try:
+        fd = filelike.fileno()
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            return None
+        offset = filelike.tell()
+        return HandedOver(io.FileIO(os.dup(fd), "rb"), offset, max(status.st_size - offset, 0))
+    except (OSError, ValueError):  # closed, or no real descriptor
+        return None
+
+
+class FileWrapper:
+    """`environ["wsgi.file_wrapper"]`: what Django returns for a FileResponse."""
+
+    def __init__(self, filelike: Any, block_size: int = 8192):
+        self.filelike = filelike
+        self.block_size = block_size
+
+    def __iter__(self) -> Iterator[bytes]:
+        handed = _own_copy(self.filelike)
+        if handed is not None:
+            yield handed
+            return
+        while chunk := self.filelike.read(self.block_size):
+            yield chunk
+
+    def close(self) -> None:
+        """Django's response.close (it patches the file's close to it): request_finished, in
+        the thread that served the request. The loop's copy of the file is not affected."""
+        self.filelike.close()
+
+
+def offer_file_wrapper(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    """WSGI middleware: offer `FileWrapper` to the application (a2wsgi offers none)."""
+
+    def with_file_wrapper(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ["wsgi.file_wrapper"] = FileWrapper
+        return app(environ, start_response)
+
+    return with_file_wrapper
+
+
+async def send_file(handed: HandedOver, send: Send) -> None:
+    """Send the file in slices, each once the client has taken the one before (the server's
+    `send` waits for its buffer to drain). Disk reads go to the loop's default executor, a
+    moment each, never waiting on the client."""
+    loop = asyncio.get_running_loop()
+    offset, end = handed.offset, handed.offset + handed.length
+    with handed.file as file:
+        while offset < end:
+            size = min(SLICE_BYTES, end - offset)
+            chunk = await loop.run_in_executor(None, os.pread, file.fileno(), size, offset)
+            if not chunk:  # the file was cut short meanwhile
+                return
+            offset += len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+
+class FilesFromLoop:
+    """ASGI middleware around a2wsgi: a handed-over file is sent from here, not the thread."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_files(message: Message) -> None:
+            body = message.get("body")
+            if not isinstance(body, HandedOver):
+                await send(message)
+            elif scope["method"] == "HEAD":  # the headers are the answer
+                body.file.close()
+            else:
+                await send_file(body, send)
+
+        await self.app(scope, receive, send_files)

@@ -1,0 +1,164 @@
+"""Files go out from the event loop: a slow reader of a large upload holds no thread
+(masthead/serving/files.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import http.client
+import io
+import os
+import socket
+import time
+
+import pytest
+
+from masthead.serving.files import SLICE_BYTES, FilesFromLoop, FileWrapper, HandedOver
+
+from .support import get, serving
+
+
+def _sent(app, method: str = "GET") -> list[dict]:
+    """The messages `FilesFromLoop(app)` sends for one request."""
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    asyncio.run(FilesFromLoop(app)({"type": "http", "method": method}, receive, send))
+    return sent
+
+
+def _app_returning(wrapper: FileWrapper):
+    """An ASGI application that sends what a2wsgi sends for a WSGI response of `wrapper`."""
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for chunk in wrapper:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        wrapper.close()
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+def test_a_file_on_disk_is_handed_over_from_where_it_stands_and_closed_once_sent(tmp_path):
+    data = os.urandom(3 * SLICE_BYTES + 123)
+    path = tmp_path / "picture.bin"
+    path.write_bytes(data)
+    original = open(path, "rb")
+    original.read(10)  # a response may start part-way (and the buffer reads ahead of it)
+    wrapper = FileWrapper(original, 8192)
+    chunks = list(wrapper)
+    assert len(chunks) == 1 and isinstance(chunks[0], HandedOver)
+    handed = chunks[0]
+    wrapper.close()
+    assert original.closed and not handed.file.closed  # the loop's copy outlives the thread's
+
+    sent = _sent(_app_returning(FileWrapper(open(path, "rb"))))
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    assert body == data
+    assert all(len(m["body"]) <= SLICE_BYTES for m in sent[1:])
+    assert sent[-1] == {"type": "http.response.body", "body": b""}
+
+    # The handed-over copy from above, sent on its own: from byte 10, then closed.
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.body", "body": handed, "more_body": True})
+
+    sent_rest = _sent(app)
+    assert b"".join(m["body"] for m in sent_rest) == data[10:]
+    assert handed.file.closed
+
+
+def test_a_head_request_sends_no_body_and_closes_the_file(tmp_path):
+    path = tmp_path / "picture.bin"
+    path.write_bytes(b"x" * 1000)
+    handed = next(iter(FileWrapper(open(path, "rb"))))
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.body", "body": handed, "more_body": True})
+
+    assert _sent(app, method="HEAD") == []
+    assert handed.file.closed
+
+
+def test_what_is_not_a_plain_file_is_read_in_the_thread_as_before():
+    wrapper = FileWrapper(io.BytesIO(b"a" * 10_000), 4096)
+    chunks = list(wrapper)
+    assert [len(c) for c in chunks] == [4096, 4096, 1808]
+    assert not any(isinstance(c, HandedOver) for c in chunks)
+
+
+@pytest.fixture(scope="module")
+def one_thread(migrated_template, tmp_path_factory):
+    """`masthead serve` with a single thread: one reader holding it would stop everything."""
+    with serving(migrated_template, tmp_path_factory.mktemp("files"), "--workers", "1", "--threads", "1") as running:
+        yield running
+
+
+def test_a_slow_reader_of_a_large_upload_holds_no_thread(one_thread):
+    media = one_thread["data"] / "media"
+    media.mkdir(exist_ok=True)
+    big = media / "slow-reader.bin"
+    with open(big, "wb") as f:
+        f.truncate(64 * 1024 * 1024)  # far more than the socket buffers and a2wsgi's queue hold
+    reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window
+    try:
+        reader.connect(("127.0.0.1", one_thread["port"]))
+        reader.sendall(b"GET /media/slow-reader.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        reader.settimeout(10)
+        assert reader.recv(16).startswith(b"HTTP/1.1 200")  # it is being sent, and never read
+        time.sleep(1.0)
+        started = time.monotonic()
+        # A page no cache answers: it needs the process's only thread.
+        try:
+            status, _, body = get(one_thread["base"] + "/admin/login/", timeout=15)
+        except TimeoutError:
+            status, body = 0, b""
+        waited = time.monotonic() - started
+    finally:
+        reader.close()
+    assert waited < 5, f"the admin login page waited {waited:.1f} s behind a slow reader"
+    assert status == 200 and b"<form" in body
+
+
+def test_a_file_arrives_whole_and_head_has_only_headers(one_thread):
+    media = one_thread["data"] / "media"
+    media.mkdir(exist_ok=True)
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    (media / "whole.bin").write_bytes(data)
+    status, headers, body = get(one_thread["base"] + "/media/whole.bin")
+    assert status == 200
+    assert int(headers["content-length"]) == len(data)
+    assert hashlib.sha256(body).digest() == hashlib.sha256(data).digest()
+
+    conn = http.client.HTTPConnection("127.0.0.1", one_thread["port"], timeout=10)
+    try:
+        conn.request("HEAD", "/media/whole.bin")
+        response = conn.getresponse()
+        assert response.status == 200 and int(response.getheader("content-length")) == len(data)
+        assert response.read() == b""
+        # The connection is still in step: a second request on it gets its own answer.
+        conn.request("GET", "/robots.txt")
+        second = conn.getresponse()
+        assert second.status == 200 and b"User-agent" in second.read()
+    finally:
+        conn.close()
+
+
+def test_a_file_that_grows_after_the_headers_sends_what_they_promised(tmp_path):
+    path = tmp_path / "growing.log"
+    path.write_bytes(b"a" * 1000)
+    handed = next(iter(FileWrapper(open(path, "rb"))))
+    with open(path, "ab") as more:
+        more.write(b"b" * 500)  # after Django set Content-Length: 1000
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.body", "body": handed, "more_body": True})
+
+    assert b"".join(m["body"] for m in _sent(app)) == b"a" * 1000
