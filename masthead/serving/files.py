@@ -15,8 +15,9 @@ when the client has taken the last. The thread is back in the pool once the resp
 handed over, and its `close()` (Django's `request_finished`, database connections) runs there
 as before.
 
-Only plain files on disk are handed over. Anything else (WhiteNoise's slice of a file for a
-range request, a file in memory) is read in the thread, as a2wsgi did.
+Plain files on disk are handed over: whole, as the slice WhiteNoise cuts for a range request,
+or inside Django's File (a Wagtail document in local storage). Anything else (a file in memory,
+one in remote storage) is read in the thread, as a2wsgi did.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ import os
 import stat
 from typing import Any, Callable, Iterable, Iterator
 
+from django.core.files.base import File
+from whitenoise.responders import SlicedFile
+
 from .bridge import ASGIApp, Message, Receive, Scope, Send
 
 SLICE_BYTES = 64 * 1024  # read and sent at a time: asyncio's default write buffer high-water mark
@@ -34,7 +38,7 @@ SLICE_BYTES = 64 * 1024  # read and sent at a time: asyncio's default write buff
 
 class HandedOver(bytes):
     """An empty body chunk that carries an open file, for the loop to send `length` bytes of
-    it from `offset` in its place (what Django's Content-Length promised, should the file grow)."""
+    it from `offset` in its place."""
 
     file: io.FileIO
     offset: int
@@ -49,8 +53,14 @@ class HandedOver(bytes):
 
 
 def _own_copy(filelike: Any) -> HandedOver | None:
-    """A descriptor of our own on `filelike`'s file, from where it stands; None when it is not
-    a plain file on disk. The copy closes itself if it is dropped unsent."""
+    """A descriptor of our own on `filelike`'s file, from where it stands to its end (or the
+    end of WhiteNoise's slice); None when it is not a plain file on disk. The copy closes
+    itself if it is dropped unsent."""
+    limit = None
+    if isinstance(filelike, SlicedFile):  # a range: the file, moved to its start, and a length
+        filelike, limit = filelike.fileobj, filelike.remaining
+    while isinstance(filelike, File):  # Django's wrapper (a document's FieldFile) around the file
+        filelike = filelike.file
     if not isinstance(filelike, (io.BufferedReader, io.FileIO)):
         return None
     try:
@@ -59,7 +69,10 @@ def _own_copy(filelike: Any) -> HandedOver | None:
         if not stat.S_ISREG(status.st_mode):
             return None
         offset = filelike.tell()
-        return HandedOver(io.FileIO(os.dup(fd), "rb"), offset, max(status.st_size - offset, 0))
+        length = max(status.st_size - offset, 0)
+        if limit is not None:
+            length = min(length, limit)
+        return HandedOver(io.FileIO(os.dup(fd), "rb"), offset, length)
     except (OSError, ValueError):  # closed, or no real descriptor
         return None
 
@@ -95,12 +108,24 @@ def offer_file_wrapper(app: Callable[..., Iterable[bytes]]) -> Callable[..., Ite
     return with_file_wrapper
 
 
-async def send_file(handed: HandedOver, send: Send) -> None:
+def _content_length(start: Message) -> int | None:
+    for name, value in start.get("headers", ()):
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def send_file(handed: HandedOver, send: Send, promised: int | None = None) -> None:
     """Send the file in slices, each once the client has taken the one before (the server's
-    `send` waits for its buffer to drain). Disk reads go to the loop's default executor, a
-    moment each, never waiting on the client."""
+    `send` waits for its buffer to drain), and no more than the `promised` Content-Length
+    should the file have grown since Django measured it. Disk reads go to the loop's default
+    executor, a moment each, never waiting on the client."""
     loop = asyncio.get_running_loop()
-    offset, end = handed.offset, handed.offset + handed.length
+    length = handed.length if promised is None else min(handed.length, promised)
+    offset, end = handed.offset, handed.offset + length
     with handed.file as file:
         while offset < end:
             size = min(SLICE_BYTES, end - offset)
@@ -122,13 +147,18 @@ class FilesFromLoop:
             await self.app(scope, receive, send)
             return
 
+        promised: int | None = None
+
         async def send_files(message: Message) -> None:
+            nonlocal promised
             body = message.get("body")
+            if message["type"] == "http.response.start":
+                promised = _content_length(message)
             if not isinstance(body, HandedOver):
                 await send(message)
             elif scope["method"] == "HEAD":  # the headers are the answer
                 body.file.close()
             else:
-                await send_file(body, send)
+                await send_file(body, send, promised)
 
         await self.app(scope, receive, send_files)
