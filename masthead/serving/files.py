@@ -34,6 +34,11 @@ from whitenoise.responders import SlicedFile
 from .bridge import ASGIApp, Message, Receive, Scope, Send
 
 SLICE_BYTES = 64 * 1024  # read and sent at a time: asyncio's default write buffer high-water mark
+SEND_IDLE_SECONDS = 60.0  # a reader who takes nothing for this long is cut off (nginx's send_timeout)
+
+
+class ReaderStalled(ConnectionError):
+    """The client stopped taking the file: the connection is given up."""
 
 
 class HandedOver(bytes):
@@ -122,7 +127,8 @@ async def send_file(handed: HandedOver, send: Send, promised: int | None = None)
     """Send the file in slices, each once the client has taken the one before (the server's
     `send` waits for its buffer to drain), and no more than the `promised` Content-Length
     should the file have grown since Django measured it. Disk reads go to the loop's default
-    executor, a moment each, never waiting on the client."""
+    executor, a moment each, never waiting on the client. A client that takes nothing for
+    SEND_IDLE_SECONDS no longer holds the file and its connection: ReaderStalled."""
     loop = asyncio.get_running_loop()
     length = handed.length if promised is None else min(handed.length, promised)
     offset, end = handed.offset, handed.offset + length
@@ -133,7 +139,12 @@ async def send_file(handed: HandedOver, send: Send, promised: int | None = None)
             if not chunk:  # the file was cut short meanwhile
                 return
             offset += len(chunk)
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            try:
+                await asyncio.wait_for(
+                    send({"type": "http.response.body", "body": chunk, "more_body": True}), SEND_IDLE_SECONDS
+                )
+            except TimeoutError:
+                raise ReaderStalled(f"no data taken for {SEND_IDLE_SECONDS:.0f} s") from None
 
 
 class FilesFromLoop:
@@ -161,4 +172,9 @@ class FilesFromLoop:
             else:
                 await send_file(body, send, promised)
 
-        await self.app(scope, receive, send_files)
+        try:
+            await self.app(scope, receive, send_files)
+        except ReaderStalled:
+            # Returning with the response unfinished makes gunicorn close the connection (one
+            # line in its log, not a traceback per stalled reader).
+            return

@@ -14,6 +14,7 @@ import time
 import pytest
 from whitenoise.responders import SlicedFile
 
+from masthead.serving import files
 from masthead.serving.files import SLICE_BYTES, FilesFromLoop, FileWrapper, HandedOver
 
 from .support import get, serving
@@ -196,3 +197,29 @@ def test_a_file_inside_djangos_file_wrapper_is_handed_over(tmp_path):
     handed = next(iter(FileWrapper(File(open(path, "rb")))))
     assert isinstance(handed, HandedOver) and (handed.offset, handed.length) == (0, 5005)
     handed.file.close()
+
+
+def test_a_reader_who_takes_nothing_is_cut_off_and_the_file_closed(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "SEND_IDLE_SECONDS", 0.2)
+    path = tmp_path / "picture.bin"
+    path.write_bytes(b"x" * (3 * SLICE_BYTES))
+    handed = next(iter(FileWrapper(open(path, "rb"))))
+    taken: list[bytes] = []
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.body", "body": handed, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send(message):
+        if taken:  # the client's window is full after the first slice, and never opens again
+            await asyncio.Event().wait()
+        taken.append(message["body"])
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    started = time.monotonic()
+    asyncio.run(FilesFromLoop(app)({"type": "http", "method": "GET"}, receive, send))  # no exception
+    assert time.monotonic() - started < 5
+    assert [len(body) for body in taken] == [SLICE_BYTES]  # nor the final empty message
+    assert handed.file.closed
