@@ -29,16 +29,20 @@ import stat
 from typing import Any, Callable, Iterable, Iterator
 
 from django.core.files.base import File
+from django.db.models.fields.files import FieldFile, ImageFieldFile
 from whitenoise.responders import SlicedFile
 
 from .bridge import ASGIApp, Message, Receive, Scope, Send
 
 SLICE_BYTES = 64 * 1024  # read and sent at a time: asyncio's default write buffer high-water mark
-SEND_IDLE_SECONDS = 60.0  # a reader who takes nothing for this long is cut off (nginx's send_timeout)
+SEND_IDLE_SECONDS = 60.0  # to make room for the next slice, or the sending stops (cf. nginx's send_timeout)
+# Django's own wrappers around an open file, unwrapped to reach it. Not their subclasses: one
+# that overrides read() (a decrypting storage, say) must be read through it, in the thread.
+PLAIN_WRAPPERS = (File, FieldFile, ImageFieldFile)
 
 
 class ReaderStalled(ConnectionError):
-    """The client stopped taking the file: the connection is given up."""
+    """The client stopped taking the file: sending it is given up."""
 
 
 class HandedOver(bytes):
@@ -62,13 +66,13 @@ def _own_copy(filelike: Any) -> HandedOver | None:
     end of WhiteNoise's slice); None when it is not a plain file on disk. The copy closes
     itself if it is dropped unsent."""
     limit = None
-    if isinstance(filelike, SlicedFile):  # a range: the file, moved to its start, and a length
+    if type(filelike) is SlicedFile:  # a range: the file, moved to its start, and a length
         filelike, limit = filelike.fileobj, filelike.remaining
-    while isinstance(filelike, File):  # Django's wrapper (a document's FieldFile) around the file
-        filelike = filelike.file
-    if not isinstance(filelike, (io.BufferedReader, io.FileIO)):
-        return None
     try:
+        while type(filelike) in PLAIN_WRAPPERS:  # a document's FieldFile, around a File, around the file
+            filelike = filelike.file
+        if not isinstance(filelike, (io.BufferedReader, io.FileIO)):
+            return None
         fd = filelike.fileno()
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode):
@@ -127,8 +131,13 @@ async def send_file(handed: HandedOver, send: Send, promised: int | None = None)
     """Send the file in slices, each once the client has taken the one before (the server's
     `send` waits for its buffer to drain), and no more than the `promised` Content-Length
     should the file have grown since Django measured it. Disk reads go to the loop's default
-    executor, a moment each, never waiting on the client. A client that takes nothing for
-    SEND_IDLE_SECONDS no longer holds the file and its connection: ReaderStalled."""
+    executor, a moment each, never waiting on the client.
+
+    A client that has not made room for the next slice within SEND_IDLE_SECONDS (the server
+    waits until its buffer is down to 16 KB, so about 48 KB must have been taken) is given up:
+    ReaderStalled. That frees the file and the loop's task. The connection is left to gunicorn,
+    which closes it, but asyncio keeps a socket with unsent data open until it is taken, and
+    ASGI has no way to abort it: a proxy in front, with its own send timeout, is what ends those."""
     loop = asyncio.get_running_loop()
     length = handed.length if promised is None else min(handed.length, promised)
     offset, end = handed.offset, handed.offset + length

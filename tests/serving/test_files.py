@@ -34,6 +34,15 @@ def _sent(app, method: str = "GET") -> list[dict]:
     return sent
 
 
+def _hand_over(filelike) -> HandedOver:
+    """What the thread does with a FileResponse's file: hand it over, then close its own."""
+    wrapper = FileWrapper(filelike)
+    handed = next(iter(wrapper))
+    wrapper.close()
+    assert isinstance(handed, HandedOver)
+    return handed
+
+
 def _app_returning(wrapper: FileWrapper):
     """An ASGI application that sends what a2wsgi sends for a WSGI response of `wrapper`."""
 
@@ -79,7 +88,7 @@ def test_a_file_on_disk_is_handed_over_from_where_it_stands_and_closed_once_sent
 def test_a_head_request_sends_no_body_and_closes_the_file(tmp_path):
     path = tmp_path / "picture.bin"
     path.write_bytes(b"x" * 1000)
-    handed = next(iter(FileWrapper(open(path, "rb"))))
+    handed = _hand_over(open(path, "rb"))
 
     async def app(scope, receive, send):
         await send({"type": "http.response.body", "body": handed, "more_body": True})
@@ -179,7 +188,7 @@ def test_a_range_of_a_static_file_is_handed_over_as_its_slice(tmp_path):
     data = os.urandom(200_000)
     path = tmp_path / "big.js"
     path.write_bytes(data)
-    handed = next(iter(FileWrapper(SlicedFile(open(path, "rb"), 1000, 150_999))))
+    handed = _hand_over(SlicedFile(open(path, "rb"), 1000, 150_999))
     assert isinstance(handed, HandedOver) and (handed.offset, handed.length) == (1000, 150_000)
 
     async def app(scope, receive, send):
@@ -194,7 +203,7 @@ def test_a_file_inside_djangos_file_wrapper_is_handed_over(tmp_path):
 
     path = tmp_path / "report.pdf"
     path.write_bytes(b"%PDF-" + b"x" * 5000)
-    handed = next(iter(FileWrapper(File(open(path, "rb")))))
+    handed = _hand_over(File(open(path, "rb")))
     assert isinstance(handed, HandedOver) and (handed.offset, handed.length) == (0, 5005)
     handed.file.close()
 
@@ -203,7 +212,7 @@ def test_a_reader_who_takes_nothing_is_cut_off_and_the_file_closed(tmp_path, mon
     monkeypatch.setattr(files, "SEND_IDLE_SECONDS", 0.2)
     path = tmp_path / "picture.bin"
     path.write_bytes(b"x" * (3 * SLICE_BYTES))
-    handed = next(iter(FileWrapper(open(path, "rb"))))
+    handed = _hand_over(open(path, "rb"))
     taken: list[bytes] = []
 
     async def app(scope, receive, send):
@@ -223,3 +232,20 @@ def test_a_reader_who_takes_nothing_is_cut_off_and_the_file_closed(tmp_path, mon
     assert time.monotonic() - started < 5
     assert [len(body) for body in taken] == [SLICE_BYTES]  # nor the final empty message
     assert handed.file.closed
+
+
+def test_a_file_wrapper_that_reads_its_own_way_is_read_through_it_in_the_thread(tmp_path):
+    """A storage's File subclass may change the bytes (decrypt, say): the raw file must not go out."""
+    from django.core.files.base import File
+
+    class Shouting(File):
+        def read(self, size=-1):
+            return self.file.read(size).upper()
+
+    path = tmp_path / "note.txt"
+    path.write_bytes(b"quiet words")
+    wrapper = FileWrapper(Shouting(open(path, "rb")), 4)
+    try:
+        assert b"".join(wrapper) == b"QUIET WORDS"
+    finally:
+        wrapper.close()
