@@ -45,6 +45,10 @@ class ReaderStalled(ConnectionError):
     """The client stopped taking the file: sending it is given up."""
 
 
+class FileCutShort(OSError):
+    """The file lost bytes after Content-Length was sent: the response cannot be completed."""
+
+
 class HandedOver(bytes):
     """An empty body chunk that carries an open file, for the loop to send `length` bytes of
     it from `offset` in its place."""
@@ -145,15 +149,15 @@ async def send_file(handed: HandedOver, send: Send, promised: int | None = None)
         while offset < end:
             size = min(SLICE_BYTES, end - offset)
             chunk = await loop.run_in_executor(None, os.pread, file.fileno(), size, offset)
-            if not chunk:  # the file was cut short meanwhile
-                return
+            if not chunk:  # the file was truncated meanwhile: fewer bytes than promised
+                raise FileCutShort(f"{handed.file.name}: ended {end - offset} bytes early")
             offset += len(chunk)
             try:
                 await asyncio.wait_for(
                     send({"type": "http.response.body", "body": chunk, "more_body": True}), SEND_IDLE_SECONDS
                 )
             except TimeoutError:
-                raise ReaderStalled(f"no data taken for {SEND_IDLE_SECONDS:.0f} s") from None
+                raise ReaderStalled(f"too little taken in {SEND_IDLE_SECONDS:.0f} s") from None
 
 
 class FilesFromLoop:
@@ -183,7 +187,8 @@ class FilesFromLoop:
 
         try:
             await self.app(scope, receive, send_files)
-        except ReaderStalled:
-            # Returning with the response unfinished makes gunicorn close the connection (one
-            # line in its log, not a traceback per stalled reader).
+        except (ReaderStalled, FileCutShort):
+            # Returning with the response unfinished makes gunicorn close the connection, so
+            # the client sees a cut, never a short body on a connection kept alive (one line
+            # in gunicorn's log, not a traceback per stalled reader).
             return

@@ -107,7 +107,8 @@ def test_what_is_not_a_plain_file_is_read_in_the_thread_as_before():
 @pytest.fixture(scope="module")
 def one_thread(migrated_template, tmp_path_factory):
     """`masthead serve` with a single thread: one reader holding it would stop everything."""
-    with serving(migrated_template, tmp_path_factory.mktemp("files"), "--workers", "1", "--threads", "1") as running:
+    data = tmp_path_factory.mktemp("files")
+    with serving(migrated_template, data, "--workers", "1", "--threads", "1") as running:
         yield running
 
 
@@ -249,3 +250,32 @@ def test_a_file_wrapper_that_reads_its_own_way_is_read_through_it_in_the_thread(
         assert b"".join(wrapper) == b"QUIET WORDS"
     finally:
         wrapper.close()
+
+
+def test_a_file_truncated_while_it_is_sent_leaves_the_response_unfinished(tmp_path):
+    """Fewer bytes than Content-Length must end in a cut (the server then closes the
+    connection), not in a complete-looking response a kept-alive client would misread."""
+    path = tmp_path / "picture.bin"
+    path.write_bytes(b"x" * (3 * SLICE_BYTES))
+    handed = _hand_over(open(path, "rb"))
+    sent: list[dict] = []
+
+    async def app(scope, receive, send):
+        headers = [(b"content-length", str(3 * SLICE_BYTES).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": handed, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send(message):
+        sent.append(message)
+        if len(sent) == 2:  # after the first slice, the file is cut to half its size
+            os.truncate(path, SLICE_BYTES + 100)
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    asyncio.run(FilesFromLoop(app)({"type": "http", "method": "GET"}, receive, send))  # no exception
+    bodies = [m["body"] for m in sent[1:]]
+    assert [len(b) for b in bodies] == [SLICE_BYTES, 100]  # then nothing, not even the final b""
+    assert all(m.get("more_body") for m in sent[1:])
+    assert handed.file.closed
