@@ -121,3 +121,14 @@ def serving(migrated_template: Path, data: Path, *args: str, **env: str) -> Iter
     finally:
         stop_process(proc)
         log.close()
+
+
+def module_server(*args: str) -> Callable:
+    """A module-scoped fixture: one `masthead serve` with `args`, shared by a module's tests."""
+
+    @pytest.fixture(scope="module")
+    def running_server(migrated_template, tmp_path_factory):
+        with serving(migrated_template, tmp_path_factory.mktemp("serve"), *args) as running:
+            yield running
+
+    return running_server

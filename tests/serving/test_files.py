@@ -11,13 +11,12 @@ import os
 import socket
 import time
 
-import pytest
 from whitenoise.responders import SlicedFile
 
 from masthead.serving import files
 from masthead.serving.files import SLICE_BYTES, FilesFromLoop, FileWrapper, HandedOver
 
-from .support import get, serving
+from .support import get, module_server
 
 
 def _sent(app, method: str = "GET") -> list[dict]:
@@ -104,12 +103,8 @@ def test_what_is_not_a_plain_file_is_read_in_the_thread_as_before():
     assert not any(isinstance(c, HandedOver) for c in chunks)
 
 
-@pytest.fixture(scope="module")
-def one_thread(migrated_template, tmp_path_factory):
-    """`masthead serve` with a single thread: one reader holding it would stop everything."""
-    data = tmp_path_factory.mktemp("files")
-    with serving(migrated_template, data, "--workers", "1", "--threads", "1") as running:
-        yield running
+# `masthead serve` with a single thread: one reader holding it would stop everything.
+one_thread = module_server("--workers", "1", "--threads", "1")
 
 
 def test_a_slow_reader_of_a_large_upload_holds_no_thread(one_thread):

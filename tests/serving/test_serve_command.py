@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tests.cli_support import MASTHEAD, masthead_env
 
-from .support import SECRET, free_port, get, serving
+from .support import SECRET, free_port, get, module_server
 
 
 # --- Refusals ---------------------------------------------------------------------------------
@@ -51,12 +51,8 @@ def test_refuses_debug_on(tmp_path):
 # --- Serving ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server(migrated_template, tmp_path_factory):
-    """`masthead serve` on a free loopback port, over a fresh copy of a migrated data directory."""
-    data = tmp_path_factory.mktemp("serve")
-    with serving(migrated_template, data, "--workers", "1", "--threads", "2") as running:
-        yield running
+# `masthead serve` on a free loopback port, over a fresh copy of a migrated data directory.
+server = module_server("--workers", "1", "--threads", "2")
 
 
 def test_serves_the_home_page(server):

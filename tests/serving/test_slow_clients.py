@@ -15,9 +15,8 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
-from .support import get, serving
+from .support import get, module_server
 
 SLOWLORIS = 40  # connections trickling a request header, one byte each TRICKLE seconds
 SLOW_READERS = 10  # connections reading a large response a few bytes a second
@@ -27,10 +26,7 @@ PROBE_TIMEOUT = 10.0  # the ordinary reader gives up after this (a failure, not 
 PROBE_BUDGET = 2.0  # seconds an ordinary request may take during the attack
 
 
-@pytest.fixture(scope="module")
-def server(migrated_template, tmp_path_factory):
-    with serving(migrated_template, tmp_path_factory.mktemp("slow"), "--workers", "2") as running:
-        yield running
+server = module_server("--workers", "2")
 
 
 def largest_static_file(server) -> str:
