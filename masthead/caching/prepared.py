@@ -1,0 +1,231 @@
+"""Hot queries compiled to SQL once per process, then run again with new values.
+
+On an uncached article page Django's ORM cost half the render, and almost none of it was the
+database: building a queryset (cloning it at each `filter()`) and compiling it to SQL took
+longer than running it. The "More in <section>" card query took 1.7 ms through the ORM, of
+which SQLite running it and converting its rows was 0.46 ms. Yet every request runs the same
+few queries, with only the ids, paths and slugs changed.
+
+A `Prepared` query is written as an ordinary queryset, built by a function of its values.
+The first call builds it with stand-in values, compiles it, and notes where each stand-in
+landed among the SQL's parameters. Later calls put the real values there and run the SQL
+directly, turning rows into what the queryset would have given: model instances (with their
+select_related objects), dicts, tuples, named tuples or flat values.
+
+Safe because:
+- a stand-in must reach the parameters exactly as given. A value the ORM rewrites (the pattern
+  of a `__startswith`, a date adapted for the database) is refused when the query is first
+  compiled, so what is run is always what Django would have sent;
+- only `int` and `str` values, and lists of `int`, are accepted, and each type and list length
+  compiles separately, since they change the SQL;
+- the SQL is remembered per database and per generation of the site structure
+  (masthead.caching.config), so a query that depends on the private paths is compiled again
+  when they change, and never within an open transaction, whose changes may yet be undone;
+- anything the shortcut cannot reproduce (prefetches, an empty list, which the ORM turns into
+  no query at all) goes through the ORM as before.
+
+It relies on parts of Django's compiler that are not public API (`klass_info`,
+`get_related_populators`, `apply_converters`), as Django's own iterables use them; Django is
+pinned, and tests/caching/test_prepared.py compares every shape with the ORM's own results on
+both databases.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.core.exceptions import EmptyResultSet
+from django.db.models import QuerySet
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    NamedValuesListIterable,
+    ValuesIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
+from django.db.models.utils import create_namedtuple_class
+
+from . import config
+
+MAX_LIST = 64  # longer lists are rare (a full page of cards is 20-30) and go through the ORM
+MAX_SHAPES = 32  # compiled variants kept per query: types and list lengths
+# Stand-ins, in two sets: each is compiled, and a parameter is a value's slot only where the two
+# differ as their stand-ins do, so a constant of the query can never be mistaken for a value.
+# Integers stay within a small-integer column's range: the ORM answers an out-of-range value
+# without asking the database (EmptyResultSet), and would never show where it goes.
+_INT_MARKS = (32_000, 31_000)
+_STR_MARKS = ("\x1emasthead-prepared-a{}\x1e", "\x1emasthead-prepared-b{}\x1e")
+
+
+class PreparedQueryError(TypeError):
+    """A query the shortcut cannot run exactly as the ORM would: a mistake in our code."""
+
+
+class Prepared:
+    """A queryset, built by `build(*values)`, compiled once and run as plain SQL thereafter.
+
+    `build` must depend only on its values and on the site structure, never on the request.
+    """
+
+    def __init__(self, name: str, build: Callable[..., QuerySet], *, using: str = DEFAULT_DB_ALIAS):
+        self.name = name
+        self.build = build
+        self.using = using
+        self._compiled: dict[tuple, tuple[int, Compiled]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, *values: Any) -> list:
+        """The rows `list(build(*values))` would give."""
+        shape = _shape(values)
+        if shape is None:
+            return list(self.build(*values))
+        connection = connections[self.using]
+        # Within a transaction the structure may be changing: compile afresh, remember nothing.
+        current = None if connection.in_atomic_block else config.generation()
+        key = (connection.vendor, shape)
+        hit = self._compiled.get(key)
+        if current is not None and hit is not None and hit[0] == current:
+            return hit[1].run(values)
+        try:
+            compiled = Compiled(self.name, self.build, values, self.using)
+        except EmptyResultSet:  # the query needs no database at all: the ORM knows what to give
+            return list(self.build(*values))
+        if current is not None:
+            with self._lock:
+                if key not in self._compiled and len(self._compiled) >= MAX_SHAPES:
+                    self._compiled.pop(next(iter(self._compiled)), None)
+                self._compiled[key] = (current, compiled)
+        return compiled.run(values)
+
+
+def _shape(values: tuple) -> tuple | None:
+    """What of the values changes the SQL (their types, list lengths); None when the ORM must
+    run the query itself: an empty or long list, or a type whose adaptation we cannot vouch for."""
+    shape = []
+    for value in values:
+        if type(value) in (int, str):
+            shape.append(type(value).__name__)
+        elif type(value) in (list, tuple) and 0 < len(value) <= MAX_LIST and all(type(v) is int for v in value):
+            shape.append(len(value))
+        else:
+            return None
+    return tuple(shape)
+
+
+def _stand_ins(values: tuple, which: int) -> list:
+    """A distinct, recognisable value in place of each value (and each list item)."""
+    made, n = [], 0
+    for value in values:
+        if type(value) in (list, tuple):
+            made.append([_INT_MARKS[which] + n + k for k in range(len(value))])
+            n += len(value)
+        else:
+            made.append(_INT_MARKS[which] + n if type(value) is int else _STR_MARKS[which].format(n))
+            n += 1
+    return made
+
+
+class Compiled:
+    """One shape of a prepared query: its SQL, where the values go, and how rows become results."""
+
+    def __init__(self, name: str, build: Callable[..., QuerySet], values: tuple, using: str):
+        queryset = build(*_stand_ins(values, 0))
+        if queryset._prefetch_related_lookups or queryset._known_related_objects:
+            raise PreparedQueryError(f"prepared query {name!r}: prefetches and related managers are not supported")
+        self.using = using
+        compiler = queryset.query.get_compiler(using=using)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        other_sql, other_params = build(*_stand_ins(values, 1)).query.get_compiler(using=using).as_sql()
+        if other_sql != self.sql or len(other_params) != len(params):
+            raise PreparedQueryError(f"prepared query {name!r}: its SQL changes with the values")
+        self.slots = _find_slots(name, self.params, list(other_params), values)
+        fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        self.converters = compiler.get_converters(fields)
+        # Columns added only for the ordering are dropped, as the ORM does.
+        self.width = compiler.col_count if compiler.has_extra_select else None
+        self.compiler = compiler
+        self.make = _row_maker(name, queryset, compiler, using)
+
+    def run(self, values: tuple) -> list:
+        params = self.params.copy()
+        for index, value_index, item in self.slots:
+            params[index] = values[value_index] if item is None else values[value_index][item]
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        if self.width is not None:
+            rows = [row[: self.width] for row in rows]
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        return self.make(rows)
+
+
+def _find_slots(name: str, params: list, other: list, values: tuple) -> list[tuple[int, int, int | None]]:
+    """(parameter index, value index, list item or None) for each value in `params`, which were
+    compiled from the first set of stand-ins, and `other`, from the second."""
+    places: dict[tuple[Any, Any], tuple[int, int | None]] = {}
+    for value_index, (mark, other_mark) in enumerate(zip(_stand_ins(values, 0), _stand_ins(values, 1))):
+        if isinstance(mark, list):
+            places.update({pair: (value_index, item) for item, pair in enumerate(zip(mark, other_mark))})
+        else:
+            places[(mark, other_mark)] = (value_index, None)
+    slots, found = [], set()
+    for index, pair in enumerate(zip(params, other)):
+        if pair[0] == pair[1]:
+            continue  # a constant of the query
+        if pair not in places or type(pair[0]) is not type(pair[1]):
+            raise PreparedQueryError(f"prepared query {name!r}: a value reaches the SQL rewritten ({pair[0]!r})")
+        slots.append((index, *places[pair]))
+        found.add(pair)
+    if len(found) != len(places):
+        raise PreparedQueryError(f"prepared query {name!r}: some values do not reach the SQL")
+    return slots
+
+
+def _row_maker(name: str, queryset: QuerySet, compiler, using: str) -> Callable[[Any], list]:
+    """What turns converted rows into the queryset's own results, as its iterable class does
+    (Django 5.2's: the columns come in the order the results name them)."""
+    query = queryset.query
+    kind = queryset._iterable_class
+    if kind is ModelIterable:
+        return _model_maker(compiler, using)
+    if kind is FlatValuesListIterable:
+        return lambda rows: [row[0] for row in rows]
+    if kind is ValuesListIterable:
+        return lambda rows: [tuple(row) for row in rows]
+    if kind is ValuesIterable:
+        names = list(query.selected) if query.selected else [*query.extra_select, *query.values_select, *query.annotation_select]
+        return lambda rows: [dict(zip(names, row)) for row in rows]
+    if kind is NamedValuesListIterable:
+        names = queryset._fields or [*query.extra_select, *query.values_select, *query.annotation_select]
+        record = create_namedtuple_class(*names)
+        return lambda rows: [tuple.__new__(record, row) for row in rows]
+    raise PreparedQueryError(f"prepared query {name!r}: results of {kind.__name__} are not supported")
+
+
+def _model_maker(compiler, using: str) -> Callable[[Any], list]:
+    """Model instances with their select_related objects and annotations, as ModelIterable
+    makes them (its populators are worked out once here, not on every run)."""
+    select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
+    model = klass_info["model"]
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    init_list = [f[0].target.attname for f in select[start:end]]
+    populators = get_related_populators(klass_info, select, using)
+    annotations = list(annotation_col_map.items())
+
+    def make(rows) -> list:
+        made = []
+        for row in rows:
+            obj = model.from_db(using, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for attr, position in annotations:
+                setattr(obj, attr, row[position])
+            made.append(obj)
+        return made
+
+    return make
