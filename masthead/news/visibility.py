@@ -44,7 +44,8 @@ def public(queryset: QuerySet) -> QuerySet:
 
 
 def view_restrictions(page) -> QuerySet:
-    """The restrictions that apply to `page`, as Wagtail's `get_view_restrictions`, in one query.
+    """The restrictions that apply to `page`, as Wagtail's `get_view_restrictions`: none without
+    a query when the site has no private page (what the site remembers), else in one query.
 
     Wagtail loads the ancestors first to see which are aliases; the ancestors' paths are
     prefixes of the page's own path, so one query can ask for restrictions on them, taking an
@@ -52,6 +53,8 @@ def view_restrictions(page) -> QuerySet:
     """
     from wagtail.models import Page, PageViewRestriction
 
+    if not _restricted_paths():  # no page anywhere is private (an alias's would be listed too)
+        return PageViewRestriction.objects.none()
     step = Page.steplen
     chain = [page.path[:end] for end in range(step, len(page.path) + 1, step)]
     aliased = Page.objects.filter(path__in=chain, alias_of__isnull=False).values("alias_of_id")
