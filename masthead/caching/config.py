@@ -81,6 +81,12 @@ def _follow_wagtail(current: int | None) -> None:
     Site.clear_site_root_paths_cache()
 
 
+def remembering() -> bool:
+    """Whether what is computed now will be remembered (within a request, outside a transaction):
+    only then is it worth computing more than the caller needs at once."""
+    return not connection.in_atomic_block and generation() is not None
+
+
 def remembered(name: str, compute: Callable[[], T]) -> T:
     """compute(), or what it returned earlier in this process for the same generation."""
     if connection.in_atomic_block:  # might yet be rolled back: neither read nor remembered

@@ -10,10 +10,11 @@ from django.core.signals import request_finished, request_started
 from django.db import connection, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
-from wagtail.models import PageViewRestriction, Site
+from wagtail.models import Page, PageViewRestriction, Site
 
 from masthead.caching import config
 from masthead.caching.models import ConfigGeneration
+from masthead.news.models import HomePage
 
 
 @contextmanager
@@ -116,6 +117,17 @@ def test_site_lookup_is_remembered_and_follows_an_edit(home):
         second = Site.find_for_request(factory.get("/"))
     assert not [q for q in queries.captured_queries if "wagtailcore_site" in q["sql"]]
     assert first == second and first is not second  # one row, an instance per request
+    # The root comes as the home front itself, so routing does not fetch it: no query, and a
+    # page object of its own for each request.
+    with a_request(), CaptureQueriesContext(connection) as queries:
+        root = Site.find_for_request(factory.get("/")).root_page
+        assert type(root) is HomePage and root.specific is root and root.title == home.title
+    assert len(queries.captured_queries) == 1  # the generation, read once per request
+    assert root is not first.root_page
+    # Outside a request nothing is remembered, and nothing more than the plain root is read.
+    with CaptureQueriesContext(connection) as queries:
+        assert type(Site.find_for_request(factory.get("/")).root_page) is Page
+    assert len(queries.captured_queries) == 1
     site = Site.objects.get()
     site.site_name = "Renamed"
     site.save()
