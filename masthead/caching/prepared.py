@@ -7,10 +7,11 @@ which SQLite running it and converting its rows was 0.46 ms. Yet every request r
 few queries, with only the ids, paths and slugs changed.
 
 A `Prepared` query is written as an ordinary queryset, built by a function of its values.
-The first call builds it with stand-in values, compiles it, and notes where each stand-in
-landed among the SQL's parameters. Later calls put the real values there and run the SQL
-directly, turning rows into what the queryset would have given: model instances (with their
-select_related objects), dicts, tuples, named tuples or flat values.
+The first call builds and compiles it twice, with two sets of stand-in values, and notes
+where each value's stand-ins landed among the SQL's parameters. Every call then puts the real
+values there and runs the SQL directly, turning rows into what the queryset would have given:
+model instances (with their select_related objects), dicts, tuples, named tuples or flat
+values.
 
 Safe because:
 - a stand-in must reach the parameters exactly as given. A value the ORM rewrites (the pattern
@@ -25,7 +26,7 @@ Safe because:
   no query at all) goes through the ORM as before.
 
 It relies on parts of Django's compiler that are not public API (`klass_info`,
-`get_related_populators`, `apply_converters`), as Django's own iterables use them; Django is
+`get_related_populators`, `get_converters`), as Django's own iterables use them; Django is
 pinned, and tests/caching/test_prepared.py compares every shape with the ORM's own results on
 both databases.
 """
@@ -35,8 +36,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.core.exceptions import EmptyResultSet
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import (
     FlatValuesListIterable,
@@ -67,7 +68,8 @@ class PreparedQueryError(TypeError):
 class Prepared:
     """A queryset, built by `build(*values)`, compiled once and run as plain SQL thereafter.
 
-    `build` must depend only on its values and on the site structure, never on the request.
+    `build` must hand its values to the ORM and never look at them (it is run with stand-ins),
+    and may depend on nothing else but the site structure: never on the request.
     """
 
     def __init__(self, name: str, build: Callable[..., QuerySet], *, using: str = DEFAULT_DB_ALIAS):
@@ -144,10 +146,12 @@ class Compiled:
             raise PreparedQueryError(f"prepared query {name!r}: its SQL changes with the values")
         self.slots = _find_slots(name, self.params, list(other_params), values)
         fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
-        self.converters = compiler.get_converters(fields)
+        # (position, converters, expression) per column the database gives in its own form
+        # (dates as text on SQLite, JSON): functions of the value and the connection's
+        # settings, so those found with this thread's connection serve every thread.
+        self.converters = [(position, *found) for position, found in compiler.get_converters(fields).items()]
         # Columns added only for the ordering are dropped, as the ORM does.
         self.width = compiler.col_count if compiler.has_extra_select else None
-        self.compiler = compiler
         self.make = _row_maker(name, queryset, compiler, using)
 
     def run(self, values: tuple) -> list:
@@ -160,8 +164,22 @@ class Compiled:
         if self.width is not None:
             rows = [row[: self.width] for row in rows]
         if self.converters:
-            rows = self.compiler.apply_converters(rows, self.converters)
+            rows = _converted(rows, self.converters, connections[self.using])
         return self.make(rows)
+
+
+def _converted(rows: list, converters: list, connection) -> list:
+    """The rows with their values in Python's form, as the compiler's apply_converters does."""
+    done = []
+    for row in rows:
+        row = list(row)
+        for position, functions, expression in converters:
+            value = row[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[position] = value
+        done.append(row)
+    return done
 
 
 def _find_slots(name: str, params: list, other: list, values: tuple) -> list[tuple[int, int, int | None]]:
