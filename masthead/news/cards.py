@@ -27,7 +27,7 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Iterable
 
 from django.apps import apps
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import dateformat
 from django.utils.timezone import get_current_timezone, localtime
@@ -37,6 +37,9 @@ from wagtail.models import Page, Site
 
 from masthead.caching import config
 from masthead.caching import keys as surrogate
+from masthead.caching.prepared import Prepared
+
+from . import renditions
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -150,12 +153,16 @@ def published_rows() -> QuerySet:
     return config.remembered("cards:published-rows", lambda: rows(published_articles())).all()
 
 
+# The card rows of the live, public articles among some ids, in no particular order.
+live_rows_among = Prepared("cards:live-among", lambda ids: published_rows().filter(pk__in=ids).order_by())
+
+
 def load(ids: Iterable[int], request: HttpRequest | None = None) -> list[Card]:
     """The cards of the live, public articles among `ids`, in the order of `ids`."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []
-    by_pk = {row.pk: row for row in published_rows().filter(pk__in=ids).order_by()}
+    by_pk = {row.pk: row for row in live_rows_among(ids)}
     return from_rows([by_pk[pk] for pk in ids if pk in by_pk], request)
 
 
@@ -164,7 +171,7 @@ def from_rows(found: Iterable, request: HttpRequest | None = None) -> list[Card]
     cards = [_card(row, request) for row in found]
     if cards:
         _attach_authors(cards)
-        _load_renditions([card.lead_image for card in cards if card.lead_image is not None])
+        renditions.load([card.lead_image for card in cards if card.lead_image is not None])
         _attach_sections(cards, request)
         _add_keys(cards)
     return cards
@@ -193,23 +200,19 @@ def _card(row, request: HttpRequest | None) -> Card:
     )
 
 
+_bylines_of = Prepared(
+    "cards:bylines",
+    lambda ids: apps.get_model("news", "ArticleByline")
+    .objects.filter(article_id__in=ids)
+    .order_by("article_id", "sort_order", "pk")
+    .values_list("article_id", "author_id", "author__name", "author__slug"),
+)
+
+
 def _attach_authors(cards: list[Card]) -> None:
     by_pk = {card.pk: card for card in cards}
-    bylines = (
-        apps.get_model("news", "ArticleByline")
-        .objects.filter(article_id__in=list(by_pk))
-        .order_by("article_id", "sort_order", "pk")
-        .values_list("article_id", "author_id", "author__name", "author__slug")
-    )
-    for article_id, author_id, name, slug in bylines:
+    for article_id, author_id, name, slug in _bylines_of(list(by_pk)):
         by_pk[article_id].authors.append(Link(author_id, name, reverse("news:author", args=[slug])))
-
-
-def _load_renditions(images: list) -> None:
-    """Every rendition of the cards' images in one query, where Wagtail's get_renditions looks."""
-    if images:
-        renditions = Prefetch("renditions", queryset=get_image_model().get_rendition_model().objects.all())
-        prefetch_related_objects(images, renditions)
 
 
 def _attach_sections(cards: list[Card], request: HttpRequest | None) -> None:

@@ -1,25 +1,51 @@
-"""Renditions fetched with their image, read straight from the prefetch.
+"""Renditions fetched with their image, read straight from what was fetched.
 
-The lists and feeds prefetch their pictures' renditions in one query (news/cards.py,
-distribution/feed_items.py). Wagtail would find them there too, at a price paid per picture on
-every view: `get_rendition` (one spec, as the feeds ask) writes the rendition to the cache
-again, a pickling each time; `get_renditions` (a srcset) parses its filter specs anew and
-regroups the prefetched list. Here the filters come parsed (once per template, or once per
-process) and the prefetched list is read as it is. Anything not prefetched, missing, or an SVG
-(whose filters Wagtail rewrites) goes through Wagtail as before.
-"""
+The lists and the article's lead picture fetch their pictures' renditions in one query (`load`
+here), the feeds in a prefetch (distribution/feed_items.py). Wagtail would find them there too,
+at a price paid per picture on every view: `get_rendition` (one spec, as the feeds ask) writes
+the rendition to the cache again, a pickling each time; `get_renditions` (a srcset) parses its
+filter specs anew and regroups the fetched list. Here the filters come parsed (once per
+template, or once per process) and the fetched list is read as it is. Anything not fetched,
+missing, or an SVG (whose filters Wagtail rewrites) goes through Wagtail as before."""
 
 from __future__ import annotations
 
 from typing import Iterable
 
+from wagtail.images import get_image_model
 from wagtail.images.models import Filter
+
+from masthead.caching.prepared import Prepared
+
+_renditions_of = Prepared(
+    "renditions:of-images",
+    lambda ids: get_image_model().get_rendition_model().objects.filter(image_id__in=ids),
+)
+
+
+def load(images: list) -> None:
+    """Every rendition of `images` in one query, kept on each image as `prefetched_renditions`,
+    where Wagtail's own get_renditions looks first (as after a prefetch with that `to_attr`):
+    no cache read or write per picture, where Wagtail would otherwise pickle each rendition
+    into its cache again on every view."""
+    by_pk: dict[int, list] = {}
+    for image in images:
+        image.prefetched_renditions = []
+        by_pk.setdefault(image.pk, []).append(image)
+    if not by_pk:
+        return
+    for rendition in _renditions_of(list(by_pk)):
+        for image in by_pk[rendition.image_id]:
+            image.prefetched_renditions.append(rendition)
+        rendition.image = by_pk[rendition.image_id][0]  # its alt text, without a query
 
 
 def prefetched(image, filters: Iterable[Filter]) -> dict | None:
     """{spec: rendition} for every filter, from the image's prefetched renditions; None when
     one of them is not there (the caller then asks Wagtail)."""
-    found = getattr(image, "_prefetched_objects_cache", {}).get("renditions")
+    found = getattr(image, "prefetched_renditions", None)
+    if found is None:
+        found = getattr(image, "_prefetched_objects_cache", {}).get("renditions")
     if found is None or image.is_svg():
         return None
     by_key = {(rendition.filter_spec, rendition.focal_point_key): rendition for rendition in found}

@@ -111,3 +111,35 @@ def test_prefetched_renditions_give_the_same_markup_without_a_query_or_a_cache_w
     assert renditions.prefetched(picture, [Filter(spec="width-333")]) is None
     unprefetched = get_image_model().objects.get(pk=picture.pk)
     assert renditions.prefetched(unprefetched, [Filter(spec="width-480")]) is None
+
+
+def test_loaded_renditions_serve_srcset_and_wagtail_without_a_query_or_a_cache_write(make_image, monkeypatch):
+    """renditions.load() fetches the renditions of several pictures in one query, where both
+    srcset_image and Wagtail's own get_renditions (the structured data) find them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from wagtail.images import get_image_model
+
+    from masthead.news import renditions
+
+    fresh = render(TAG, picture=make_image("Loaded", 1600, 900)).img
+    render(TAG, picture=make_image("Other", 1200, 800))
+    Image = get_image_model()
+    pictures = [Image.objects.get(title="Loaded"), Image.objects.get(title="Other"), Image.objects.get(title="Loaded")]
+    cache = Image.get_rendition_model().cache_backend
+    writes: list = []
+    monkeypatch.setattr(cache, "set_many", lambda *args, **kwargs: writes.append(args))
+    with CaptureQueriesContext(connection) as queries:
+        renditions.load(pictures)
+    assert len(queries) == 1
+    assert [len(p.prefetched_renditions) for p in pictures] == [3, 3, 3]
+    with CaptureQueriesContext(connection) as queries:
+        again = render(TAG, picture=pictures[2]).img
+        by_wagtail = pictures[0].get_renditions("width-800", "width-1200")
+        alt = by_wagtail["width-800"].alt  # the rendition knows its picture
+    assert again["srcset"] == fresh["srcset"] and again["src"] == fresh["src"]
+    assert by_wagtail["width-1200"].width == 1200 and alt == pictures[0].default_alt_text
+    assert len(queries) == 0 and writes == []
+    with CaptureQueriesContext(connection) as queries:
+        renditions.load([])
+    assert len(queries) == 0
