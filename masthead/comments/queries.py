@@ -12,6 +12,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
 
+from masthead.caching.prepared import Prepared
 from masthead.news.cards import ISO_DATE, local_date
 
 from .models import MAX_DEPTH, Comment
@@ -77,13 +78,31 @@ def build_threads(roots: list[Comment], replies: list[Comment]) -> list[Node]:
     return [nodes[c.pk] for c in roots]
 
 
-def thread_page(article, page_number) -> dict:
-    """Editor's picks first, then the newest conversations; replies oldest first. Two queries
-    when every thread fits on one page, three otherwise."""
-    counts = Comment.objects.filter(article=article).aggregate(
+# What every article page asks, compiled once (masthead.caching.prepared): its two counts,
+# as one grouped row (none when it has no comment at all), and, when all its threads fit on
+# one page, every comment shown.
+_counts_for = Prepared(
+    "comments:counts",
+    lambda article_id: Comment.objects.filter(article_id=article_id)
+    .order_by()
+    .values("article_id")
+    .annotate(
         threads=Count("pk", filter=SHOWN & Q(depth=0)),
         approved=Count("pk", filter=Q(state=Comment.State.APPROVED)),
     )
+    .values_list("threads", "approved"),
+)
+_every_shown_of = Prepared(
+    "comments:every-shown",
+    lambda article_id: shown().filter(article_id=article_id).order_by("created_at", "pk"),
+)
+
+
+def thread_page(article, page_number) -> dict:
+    """Editor's picks first, then the newest conversations; replies oldest first. Two queries
+    when every thread fits on one page, three otherwise."""
+    found = _counts_for(article.pk)
+    counts = {"threads": found[0][0], "approved": found[0][1]} if found else {"threads": 0, "approved": 0}
     top = shown().filter(article=article, depth=0).order_by("-is_pick", "-created_at", "-pk")
     paginator = Paginator(top, THREADS_PER_PAGE)
     paginator.count = counts["threads"]  # both counts above are one query, not two
@@ -96,7 +115,7 @@ def thread_page(article, page_number) -> dict:
     elif paginator.num_pages == 1:
         # Every thread fits on this page, as on most articles: all of them and their replies
         # in one query rather than two.
-        every = list(shown().filter(article=article).order_by("created_at", "pk"))
+        every = _every_shown_of(article.pk)
         roots = sorted((c for c in every if c.depth == 0), key=lambda c: (c.is_pick, c.created_at, c.pk), reverse=True)
         shown_roots = {c.pk for c in roots}
         replies = [c for c in every if c.depth > 0 and c.root_id in shown_roots]

@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Iterable
 from django.apps import apps
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
+from taggit.models import Tag
 from wagtail.images import get_image_model
 from wagtail.models import Page
 
 from masthead.caching import keys as surrogate
+from masthead.caching.prepared import Prepared
 
+from . import renditions
 from .visibility import public
 
 if TYPE_CHECKING:
@@ -143,9 +146,18 @@ def section_articles(section: SectionPage) -> QuerySet:
     return published_articles().filter(Q(path__startswith=section.path) | Q(pk__in=further))
 
 
+# The live sections among some tree paths, top down: treebeard's ancestor_of() as a query
+# compiled once (masthead.caching.prepared), each path a value of its own.
+_live_sections_at = Prepared(
+    "queries:live-sections-at",
+    lambda *paths: _model("SectionPage").objects.filter(path__in=paths).live().order_by("depth"),
+)
+
+
 def section_trail(page: Page) -> list[SectionPage]:
     """The sections from the top down to `page` (inclusive when it is a section)."""
-    trail = list(_model("SectionPage").objects.ancestor_of(page, inclusive=True).live().order_by("depth"))
+    step = Page.steplen
+    trail = _live_sections_at(*(page.path[:end] for end in range(step, len(page.path) + 1, step)))
     surrogate.add(*(surrogate.section_name(section.pk) for section in trail))
     return trail
 
@@ -160,19 +172,44 @@ def tag_articles(tag) -> QuerySet:
     return published_articles().filter(tagged_items__tag=tag)
 
 
+def _stored(article: ArticlePage, relation: str) -> bool:
+    """Whether the article's `relation` is as stored, not an editor's unsaved change that
+    modelcluster holds in memory (a preview): then it can be read by a compiled query."""
+    return bool(article.pk) and relation not in getattr(article, "_cluster_related_objects", {})
+
+
+# An article's own relations, as article_context shows them, compiled once per process.
+_further_sections = Prepared(
+    "queries:further-sections", lambda pk: _model("SectionPage").objects.filter(further_articles=pk)
+)
+_tags_of = Prepared("queries:tags", lambda pk: Tag.objects.filter(news_articletag_items__content_object_id=pk))
+_bylines_of = Prepared(
+    "queries:bylines",
+    lambda pk: _model("ArticleByline").objects.filter(article_id=pk).select_related("author__photo").order_by("sort_order"),
+)
+
+
 def article_context(article: ArticlePage, request: HttpRequest | None = None) -> dict:
     """Bylines, sections and tags of one article.
 
-    Read through the article's own relations rather than fresh queries, so an editor's preview
-    of unsaved changes (held in memory by modelcluster) shows what they typed.
+    An editor's preview of unsaved changes (held in memory by modelcluster) is read through the
+    article's own relations, so it shows what they typed.
     """
-    further = [section for section in article.additional_sections.all() if section.live]
+    pk = article.pk
+    further = _further_sections(pk) if _stored(article, "additional_sections") else article.additional_sections.all()
+    tags = _tags_of(pk) if _stored(article, "tagged_items") else article.tags.all()
+    if _stored(article, "bylines"):
+        bylines = _bylines_of(pk)
+    else:
+        bylines = list(article.bylines.select_related("author__photo").order_by("sort_order"))
+    if article.lead_image is not None and getattr(article.lead_image, "prefetched_renditions", None) is None:
+        renditions.load([article.lead_image])  # the picture's srcset and its structured data
     breadcrumb = section_trail(article)
     context = {
         "breadcrumb": breadcrumb,
-        "further_sections": sorted(further, key=lambda section: section.title),
-        "article_tags": sorted(article.tags.all(), key=lambda tag: tag.name.casefold()),
-        "bylines": list(article.bylines.select_related("author__photo").order_by("sort_order")),
+        "further_sections": sorted((section for section in further if section.live), key=lambda s: s.title),
+        "article_tags": sorted(tags, key=lambda tag: tag.name.casefold()),
+        "bylines": bylines,
     }
     # Related reading under the story ("Related", "More in <section>"): a fixed number of
     # queries, from ids stored on publish. See masthead/news/related.py.

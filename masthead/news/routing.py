@@ -15,19 +15,26 @@ from django.apps import apps
 from django.http import HttpRequest
 from wagtail.url_routing import RouteResult
 
+from masthead.caching.prepared import Prepared
+
+
+def _candidates(slug: str, depth: int):
+    return (
+        apps.get_model("news", "ArticlePage")
+        .objects.filter(slug=slug, depth=depth, live=True)  # the slug is indexed; url_path is not
+        .select_related("lead_image")
+    )
+
+
+_live_articles_named = Prepared("routing:live-articles-named", _candidates)
+
 
 def find_article(root, path_components: list[str]):
     """The live article whose URL under `root` is `path_components`, or None."""
     if not path_components or not all(path_components):
         return None
-    ArticlePage = apps.get_model("news", "ArticlePage")
     url_path = root.url_path + "/".join(path_components) + "/"
-    candidates = ArticlePage.objects.filter(
-        slug=path_components[-1],  # indexed; url_path is not
-        depth=root.depth + len(path_components),
-        live=True,
-    ).select_related("lead_image")
-    for article in candidates:
+    for article in _live_articles_named(path_components[-1], root.depth + len(path_components)):
         if article.url_path == url_path:
             return article
     return None

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django import template
 
+from masthead.caching.prepared import Prepared
+
 from ..models import QuotedSource, analyse_page, tally
 
 register = template.Library()
@@ -44,6 +46,15 @@ def box(rows) -> WhoIsQuoted:
     )
 
 
+# Who the published revision quotes, as (name, kind, quotes): on every article, so compiled once.
+_quoted_in_revision = Prepared(
+    "sourcing:quoted-in-revision",
+    lambda revision_id: QuotedSource.objects.filter(report__revision_id=revision_id).values_list(
+        "name", "kind", "quotes"
+    ),
+)
+
+
 @register.simple_tag(takes_context=True)
 def who_is_quoted(context, page) -> WhoIsQuoted | None:
     if page is None or not getattr(page, "show_who_is_quoted", False):
@@ -53,11 +64,7 @@ def who_is_quoted(context, page) -> WhoIsQuoted | None:
         _, result, _ = analyse_page(page)
         rows = tally(result)
     elif page.live_revision_id:
-        rows = list(
-            QuotedSource.objects.filter(report__revision_id=page.live_revision_id).values_list(
-                "name", "kind", "quotes"
-            )
-        )
+        rows = _quoted_in_revision(page.live_revision_id)
     else:
         return None
     return box(rows) or None
