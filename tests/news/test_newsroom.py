@@ -83,6 +83,33 @@ def test_editor_saves_draft_previews_then_publishes(editor_client, client, make_
         assert "after all-night session" in client.get(url).content.decode(), url
 
 
+def test_a_preview_of_a_published_article_shows_its_unsaved_bylines_tags_and_sections(
+    editor_client, client, make_section, make_author
+):
+    """Readers' article pages read bylines, tags and sections by compiled queries; a preview
+    must still show what the editor changed and has not saved."""
+    politics, main = make_section("Politics"), make_section("Main Stories")
+    ada, ben = make_author("Ada Reporter"), make_author("Ben Other")
+    add_url = reverse("wagtailadmin_pages:add", args=("news", "articlepage", politics.pk))
+    data = article_form("Council approves the budget", ada, [main.pk], "Budget")
+    assert editor_client.post(add_url, {**data, "action-publish": "publish"}).status_code == 302
+    article = ArticlePage.objects.get(title="Council approves the budget")
+    assert article.live
+
+    preview_url = reverse("wagtailadmin_pages:preview_on_edit", args=(article.pk,))
+    changed = article_form("Council approves the budget", ben, [], "Water")
+    assert editor_client.post(preview_url, changed).json()["is_valid"]
+    preview = editor_client.get(preview_url).content.decode()
+    assert "Ben Other" in preview  # a byline added in the form, not saved
+    assert "/tags/water/" in preview and "/tags/budget/" not in preview
+    assert "Also in" not in preview
+
+    editor_client.logout()
+    page = client.get(article.url).content.decode()
+    assert "Ada Reporter" in page and "Ben Other" not in page
+    assert "/tags/budget/" in page and "Also in <a href=\"/main-stories/\">Main Stories</a>" in page
+
+
 def test_author_snippet_is_editable_in_admin(editor_client, make_author):
     author = make_author("Ben Writer")
     url = reverse("wagtailsnippets_news_author:edit", args=(author.pk,))
