@@ -8,6 +8,7 @@ from wagtail.models import Site
 from masthead.caching import config
 
 from ..forms import CommentForm
+from ..markup import thread_html
 from ..models import CommentPolicy
 from ..posting import closed_reason
 from ..queries import thread_page
@@ -27,6 +28,12 @@ def comments_section(context, article) -> dict:
         "form": CommentForm(policy=policy),
         **thread_page(article, request.GET.get("comments")),
     }
+
+
+@register.simple_tag
+def comment_thread(threads: list, closed) -> SafeString:
+    """The comments of a page of threads, replies nested (masthead/comments/markup.py)."""
+    return thread_html(threads, bool(closed))
 
 
 # The fields of a blank form, rendered, by what they depend on (see comment_form_fields).
