@@ -66,7 +66,7 @@ class NavLink(Link):
 
 @dataclass(slots=True)
 class Card:
-    """One story as a list shows it (news/includes/article_card.html)."""
+    """One story as a list shows it (news/card_markup.py)."""
 
     pk: int
     title: str

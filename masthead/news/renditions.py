@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from django.utils.safestring import SafeString
 from wagtail.images import get_image_model
-from wagtail.images.models import Filter
+from wagtail.images.models import Filter, ResponsiveImage
+from wagtail.images.shortcuts import get_renditions_or_not_found
 
 from masthead.caching.prepared import Prepared
 
@@ -56,3 +58,32 @@ def prefetched(image, filters: Iterable[Filter]) -> dict | None:
             return None
         renditions[spec_filter.spec] = rendition
     return renditions
+
+
+def distinct_widths(renditions: dict) -> dict:
+    """The renditions (filter spec -> rendition, in the order asked for) with one per width.
+
+    Wagtail never upscales, so an upload narrower than the widths asked for gives several
+    renditions of its own width; a srcset may not name one width twice."""
+    kept: dict = {}
+    widths: set[int] = set()
+    for spec, rendition in renditions.items():
+        if rendition.width not in widths:
+            widths.add(rendition.width)
+            kept[spec] = rendition
+    return kept
+
+
+def distinct_renditions(image, filters: list[Filter]) -> dict:
+    """{spec: rendition}, one per width, from what was fetched or else through Wagtail."""
+    return distinct_widths(prefetched(image, filters) or get_renditions_or_not_found(image, filters))
+
+
+def srcset_html(image, filters: list[Filter], attrs: dict) -> SafeString:
+    """The <img> `{% srcset_image %}` gives, renditions of equal width dropped. With one
+    rendition left there is no srcset, so `sizes` goes too (HTML allows it only beside a
+    srcset); the <img> keeps the width and height of the first (smallest) rendition."""
+    renditions = distinct_renditions(image, filters)
+    if len(renditions) < 2:
+        attrs = {name: value for name, value in attrs.items() if name != "sizes"}
+    return ResponsiveImage(renditions, attrs).__html__()

@@ -75,7 +75,7 @@ def test_every_template_with_srcset_image_uses_ours():
     """Django lets the last library loaded define a tag: each template that uses srcset_image must
     load news_tags after wagtailimages_tags, or it gets Wagtail's tag with repeated widths."""
     using = [path for path in TEMPLATES.rglob("*.html") if "{% srcset_image" in path.read_text()]
-    assert len(using) >= 3, using
+    assert len(using) >= 2, using  # the article page and the image block (cards: news/card_markup.py)
     for path in using:
         loaded = " ".join(re.findall(r"{%\s*load\s+([^%]+)%}", path.read_text())).split()
         assert "news_tags" in loaded, path

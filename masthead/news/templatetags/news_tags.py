@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django import template
 from wagtail.images.models import ResponsiveImage
-from wagtail.images.shortcuts import get_renditions_or_not_found
 from wagtail.images.templatetags import wagtailimages_tags
 
-from ..renditions import prefetched
+from ..card_markup import card_html
+from ..renditions import distinct_renditions, srcset_html
 from ..share import share_links as build_share_links
 
 register = template.Library()
@@ -26,25 +26,9 @@ def share_links(context, page) -> list:
 # --- responsive images ---------------------------------------------------------------------------
 
 
-def distinct_widths(renditions: dict) -> dict:
-    """The renditions (filter spec -> rendition, in the order asked for) with one per width.
-
-    Wagtail never upscales, so an upload narrower than the widths asked for gives several
-    renditions of its own width; a srcset may not name one width twice."""
-    kept: dict = {}
-    widths: set[int] = set()
-    for spec, rendition in renditions.items():
-        if rendition.width not in widths:
-            widths.add(rendition.width)
-            kept[spec] = rendition
-    return kept
-
-
 class DistinctSrcsetNode(wagtailimages_tags.SrcsetImageNode):
-    """Wagtail's srcset_image, with renditions of equal width dropped (see distinct_widths).
-
-    With one rendition left there is no srcset, so `sizes` is dropped too: HTML allows it only
-    beside a srcset. The <img> keeps the width and height of the first (smallest) rendition."""
+    """Wagtail's srcset_image, with renditions of equal width dropped (see
+    news/renditions.py: srcset_html)."""
 
     def parsed_filters(self) -> list:
         """The tag's filters, parsed once per template rather than at every render (a Filter
@@ -59,14 +43,10 @@ class DistinctSrcsetNode(wagtailimages_tags.SrcsetImageNode):
         if not image:
             return ""
         filters = self.parsed_filters()
-        renditions = distinct_widths(prefetched(image, filters) or get_renditions_or_not_found(image, filters))
         if self.output_var_name:
-            context[self.output_var_name] = ResponsiveImage(renditions)
+            context[self.output_var_name] = ResponsiveImage(distinct_renditions(image, filters))
             return ""
-        attrs = {name: value.resolve(context) for name, value in self.attrs.items()}
-        if len(renditions) < 2:
-            attrs.pop("sizes", None)
-        return ResponsiveImage(renditions, attrs).__html__()
+        return srcset_html(image, filters, {name: value.resolve(context) for name, value in self.attrs.items()})
 
 
 @register.tag
@@ -78,3 +58,10 @@ def srcset_image(parser, token) -> DistinctSrcsetNode:
     return DistinctSrcsetNode(
         node.image_expr, node.filter_specs, output_var_name=node.output_var_name, attrs=node.attrs
     )
+
+
+@register.simple_tag
+def article_card(card, heading: str = "h2", show_section: bool = False, lead: bool = False):
+    """`{% article_card card heading="h3" show_section=True %}`: one story in a list
+    (news/card_markup.py)."""
+    return card_html(card, heading, bool(show_section), bool(lead))

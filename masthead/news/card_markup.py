@@ -1,0 +1,79 @@
+"""An article card's markup, built in Python rather than by an include per card.
+
+Cards are the most repeated thing on the site: eight under every story ("Related", "More in"),
+twenty-odd on the home front, a page of them on every section, author, tag and search page.
+Through `{% include "news/includes/article_card.html" %}` each cost about 0.11 ms (the include,
+its context, and template lookups of each field), 0.9 ms of an uncached article page. The card
+is small and fixed, so it is built here with `format_html`, which escapes every value as the
+template did; its picture goes through the same srcset code as `{% srcset_image %}`.
+"""
+
+from __future__ import annotations
+
+from django.template.defaultfilters import pluralize
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from wagtail.images.models import Filter
+
+from .cards import Card
+from .renditions import srcset_html
+
+HEADINGS = frozenset({"h2", "h3", "h4"})
+# The card's picture: (filters, sizes) for the lead card of a front, and for every other card.
+_LEAD_PICTURE = (
+    [Filter(spec=spec) for spec in Filter.expand_spec("fill-{640x360,1280x720}")],
+    "(min-width: 64em) 40rem, 100vw",
+)
+_PICTURE = (
+    [Filter(spec=spec) for spec in Filter.expand_spec("fill-{320x180,640x360}")],
+    "(min-width: 64em) 18rem, (min-width: 40em) 45vw, 100vw",
+)
+
+
+def card_html(card: Card, heading: str = "h2", show_section: bool = False, lead: bool = False) -> SafeString:
+    """One story as a list shows it: picture, section, headline, standfirst, bylines, date and
+    comment count. `heading` is the headline's element (h2 to h4, by where the list sits)."""
+    if heading not in HEADINGS:
+        raise ValueError(f"a card's heading is one of {sorted(HEADINGS)}, not {heading!r}")
+    parts = [format_html('<article class="card{}">\n', " card--lead" if lead else "")]
+    if card.lead_image is not None:
+        filters, sizes = _LEAD_PICTURE if lead else _PICTURE
+        picture = srcset_html(card.lead_image, filters, {"sizes": sizes, "alt": "", "loading": "lazy"})
+        parts.append(
+            format_html('<a class="card__image" href="{}" tabindex="-1" aria-hidden="true">{}</a>\n', card.url, picture)
+        )
+    parts.append('<div class="card__text">\n')
+    if card.section is not None and show_section:
+        parts.append(
+            format_html('<p class="card__section"><a href="{}">{}</a></p>\n', card.section.url, card.section.title)
+        )
+    tag = mark_safe(heading)  # one of HEADINGS
+    parts.append(format_html('<{} class="card__headline"><a href="{}">{}</a></{}>\n', tag, card.url, card.title, tag))
+    if card.standfirst:
+        parts.append(format_html('<p class="card__standfirst">{}</p>\n', card.standfirst))
+    parts.append(
+        format_html(
+            '<p class="card__meta">{}<time datetime="{}">{}</time>{}</p>\n',
+            _bylines(card),
+            card.published_iso,
+            card.published_text,
+            _comments_link(card) if card.comment_count else "",
+        )
+    )
+    parts.append("</div>\n</article>\n")
+    return mark_safe("".join(parts))
+
+
+def _comments_link(card: Card) -> SafeString:
+    count = card.comment_count
+    return format_html(' · <a href="{}#comments">{} comment{}</a>', card.url, count, pluralize(count))
+
+
+def _bylines(card: Card) -> SafeString | str:
+    """'By A, B and C · ', each author linked; nothing when the story has no byline."""
+    if not card.authors:
+        return ""
+    links = [format_html('<a href="{}">{}</a>', author.url, author.title) for author in card.authors]
+    names = links[0] if len(links) == 1 else mark_safe(", ".join(links[:-1]) + " and " + links[-1])
+    return format_html('<span class="byline">By {}</span> · ', names)
+
