@@ -103,7 +103,10 @@ def thread_page(article, page_number) -> dict:
     when every thread fits on one page, three otherwise."""
     found = _counts_for(article.pk)
     counts = {"threads": found[0][0], "approved": found[0][1]} if found else {"threads": 0, "approved": 0}
-    top = shown().filter(article=article, depth=0).order_by("-is_pick", "-created_at", "-pk")
+    if counts["threads"] > THREADS_PER_PAGE:
+        top = shown().filter(article=article, depth=0).order_by("-is_pick", "-created_at", "-pk")
+    else:  # one page, read below with the replies: not worth building a queryset for
+        top = []
     paginator = Paginator(top, THREADS_PER_PAGE)
     paginator.count = counts["threads"]  # both counts above are one query, not two
     try:
