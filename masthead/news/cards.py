@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from django.apps import apps
 from django.db.models import QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix
 from django.utils import dateformat
 from django.utils.timezone import get_current_timezone, localtime
 from django.utils.translation import get_language
@@ -126,9 +126,25 @@ class _PageAddress:
         self.url_path = url_path
 
 
+MAX_PAGE_URLS = 20_000  # per site and process: each a short string, dropped all at once
+
+
 def page_url(url_path: str, request: HttpRequest | None) -> str:
-    """The URL of the page at `url_path`, as `{% pageurl %}` gives it for this request."""
-    return _PageAddress(url_path).get_url(request=request) or ""
+    """The URL of the page at `url_path`, as `{% pageurl %}` gives it for this request.
+
+    Wagtail works it out with a reverse() each time, and a front asks for dozens. It depends
+    only on the page's path, the request's site, the sites' root paths (all three part of the
+    remembered site structure, masthead.caching.config) and where the site is mounted, so it
+    is remembered with them."""
+    site = Site.find_for_request(request) if request is not None else None
+    known = config.remembered(f"page-urls:{site.pk if site else ''}", dict)
+    key = (get_script_prefix(), url_path)
+    url = known.get(key)
+    if url is None:
+        if len(known) >= MAX_PAGE_URLS:
+            known.clear()
+        url = known[key] = _PageAddress(url_path).get_url(request=request) or ""
+    return url
 
 
 def rows(queryset: QuerySet) -> QuerySet:
@@ -210,9 +226,11 @@ _bylines_of = Prepared(
 
 
 def _attach_authors(cards: list[Card]) -> None:
+    from .models import author_url
+
     by_pk = {card.pk: card for card in cards}
     for article_id, author_id, name, slug in _bylines_of(list(by_pk)):
-        by_pk[article_id].authors.append(Link(author_id, name, reverse("news:author", args=[slug])))
+        by_pk[article_id].authors.append(Link(author_id, name, author_url(slug)))
 
 
 def _attach_sections(cards: list[Card], request: HttpRequest | None) -> None:

@@ -8,13 +8,15 @@ move, for which Wagtail's redirects app records a redirect from the old URL. Fur
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.db import models
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import cached_property
 from django.utils.html import strip_tags
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -114,7 +116,19 @@ class Author(index.Indexed, models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("news:author", args=[self.slug])
+        return author_url(self.slug)
+
+
+def author_url(slug: str) -> str:
+    """An author's page. Every byline and card links one, dozens on a front, and reverse() is
+    a regular-expression walk each time; the answer only depends on the slug and where the
+    site is mounted, so it is kept per process."""
+    return _author_url(slug, get_script_prefix(), get_urlconf(settings.ROOT_URLCONF))
+
+
+@functools.lru_cache(maxsize=4096)
+def _author_url(slug: str, prefix: str, urlconf: str) -> str:
+    return reverse("news:author", args=[slug], urlconf=urlconf)
 
 
 class ArticleTag(TaggedItemBase):

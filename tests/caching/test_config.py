@@ -255,3 +255,27 @@ def test_a_new_generation_drops_this_process_copy_of_wagtails_site_root_paths(ho
     with a_request():
         config.generation()
     assert cache.get(SITE_ROOT_PATHS_CACHE_KEY, version=SITE_ROOT_PATHS_CACHE_VERSION) is None
+
+
+def test_card_urls_are_remembered_per_site_and_follow_a_moved_section(home, make_section, make_article):
+    """Cards' URLs (news.cards.page_url) are kept per site and generation: relative on the
+    reader's own site, absolute on another, and new after the story's section moves."""
+    from masthead.news.cards import page_url
+
+    world = make_section("World")
+    story = make_article(world, "A story")
+    other_root = Page.objects.get(pk=home.pk).get_parent().add_child(title="Other", slug="other-home")
+    Site.objects.create(hostname="other.example", port=80, root_page=other_root)
+    factory = RequestFactory()
+    with a_request():
+        here = page_url(story.url_path, factory.get("/", HTTP_HOST="localhost"))
+        there = page_url(story.url_path, factory.get("/", HTTP_HOST="other.example"))
+        assert here == "/world/a-story/" and there == "http://localhost/world/a-story/"
+        with CaptureQueriesContext(connection) as queries:
+            assert page_url(story.url_path, factory.get("/", HTTP_HOST="localhost")) == here
+        assert not [q for q in queries.captured_queries if "generation" not in q["sql"]]
+    world.title, world.slug = "Globe", "globe"
+    world.save_revision().publish()
+    story.refresh_from_db()
+    with a_request():
+        assert page_url(story.url_path, factory.get("/", HTTP_HOST="localhost")) == "/globe/a-story/"
