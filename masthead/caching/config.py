@@ -31,7 +31,8 @@ from django.db.models.signals import post_delete, post_save
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
-# This process's memory: name -> (generation, value). Values must be immutable or copied out.
+# This process's memory: name -> (generation, value). Values must be immutable or copied out,
+# or be dicts that threads only read and add to (news.cards.page_url), which the GIL keeps whole.
 _remembered: dict[str, tuple[int, Any]] = {}
 _lock = threading.Lock()
 # Image fields Wagtail fills in lazily, on a reader's request: no change anyone can see.

@@ -17,8 +17,8 @@ Safe because:
 - a stand-in must reach the parameters exactly as given. A value the ORM rewrites (the pattern
   of a `__startswith`, a date adapted for the database) is refused when the query is first
   compiled, so what is run is always what Django would have sent;
-- only `int` and `str` values, and lists of `int`, are accepted, and each type and list length
-  compiles separately, since they change the SQL;
+- only `int` (within 32 bits) and `str` values, and lists of such `int`, are accepted, and
+  each type and list length compiles separately, since they change the SQL;
 - the SQL is remembered per database and per generation of the site structure
   (masthead.caching.config), so a query that depends on the private paths is compiled again
   when they change, and never within an open transaction, whose changes may yet be undone;
@@ -52,13 +52,17 @@ from django.db.models.utils import create_namedtuple_class
 from . import config
 
 MAX_LIST = 64  # longer lists are rare (a full page of cards is 20-30) and go through the ORM
-MAX_SHAPES = 32  # compiled variants kept per query: types and list lengths
+MAX_SHAPES = 128  # compiled variants kept per query (types, list lengths): a few KB each
 # Stand-ins, in two sets: each is compiled, and a parameter is a value's slot only where the two
 # differ as their stand-ins do, so a constant of the query can never be mistaken for a value.
 # Integers stay within a small-integer column's range: the ORM answers an out-of-range value
-# without asking the database (EmptyResultSet), and would never show where it goes.
+# without asking the database (EmptyResultSet), and would never show where it goes. Texts hold
+# the characters a LIKE escapes (% _ \\), upper case and a non-ASCII letter, so a lookup that
+# escapes or folds its value (SQLite's __iexact) changes them and is refused.
 _INT_MARKS = (32_000, 31_000)
-_STR_MARKS = ("\x1emasthead-prepared-a{}\x1e", "\x1emasthead-prepared-b{}\x1e")
+_STR_MARKS = ("\x1eMasthead%_\\É-a{}\x1e", "\x1eMasthead%_\\É-b{}\x1e")
+# Real integers beyond 32 bits go through the ORM, which knows which columns they cannot match.
+_INT_RANGE = range(-(2**31), 2**31)
 
 
 class PreparedQueryError(TypeError):
@@ -86,6 +90,9 @@ class Prepared:
             return list(self.build(*values))
         connection = connections[self.using]
         # Within a transaction the structure may be changing: compile afresh, remember nothing.
+        # Such calls (and calls outside a request) cost about two compiles, twice the ORM's
+        # price; they are rare (commands, an editor's publish), and they keep every test, run
+        # in a transaction, on the path readers' pages take.
         current = None if connection.in_atomic_block else config.generation()
         key = (connection.vendor, shape)
         hit = self._compiled.get(key)
@@ -108,9 +115,13 @@ def _shape(values: tuple) -> tuple | None:
     run the query itself: an empty or long list, or a type whose adaptation we cannot vouch for."""
     shape = []
     for value in values:
-        if type(value) in (int, str):
+        if type(value) is str or (type(value) is int and value in _INT_RANGE):
             shape.append(type(value).__name__)
-        elif type(value) in (list, tuple) and 0 < len(value) <= MAX_LIST and all(type(v) is int for v in value):
+        elif (
+            type(value) in (list, tuple)
+            and 0 < len(value) <= MAX_LIST
+            and all(type(v) is int and v in _INT_RANGE for v in value)
+        ):
             shape.append(len(value))
         else:
             return None

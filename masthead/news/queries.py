@@ -20,7 +20,7 @@ from masthead.caching import keys as surrogate
 from masthead.caching.prepared import Prepared
 
 from . import renditions
-from .visibility import public
+from .visibility import ancestor_paths, public
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -156,8 +156,7 @@ _live_sections_at = Prepared(
 
 def section_trail(page: Page) -> list[SectionPage]:
     """The sections from the top down to `page` (inclusive when it is a section)."""
-    step = Page.steplen
-    trail = _live_sections_at(*(page.path[:end] for end in range(step, len(page.path) + 1, step)))
+    trail = _live_sections_at(*ancestor_paths(page.path))
     surrogate.add(*(surrogate.section_name(section.pk) for section in trail))
     return trail
 
@@ -183,7 +182,7 @@ _further_sections = Prepared(
     "queries:further-sections", lambda pk: _model("SectionPage").objects.filter(further_articles=pk)
 )
 _tags_of = Prepared("queries:tags", lambda pk: Tag.objects.filter(news_articletag_items__content_object_id=pk))
-_bylines_of = Prepared(
+_article_bylines = Prepared(
     "queries:bylines",
     lambda pk: _model("ArticleByline").objects.filter(article_id=pk).select_related("author__photo").order_by("sort_order"),
 )
@@ -199,7 +198,7 @@ def article_context(article: ArticlePage, request: HttpRequest | None = None) ->
     further = _further_sections(pk) if _stored(article, "additional_sections") else article.additional_sections.all()
     tags = _tags_of(pk) if _stored(article, "tagged_items") else article.tags.all()
     if _stored(article, "bylines"):
-        bylines = _bylines_of(pk)
+        bylines = _article_bylines(pk)
     else:
         bylines = list(article.bylines.select_related("author__photo").order_by("sort_order"))
     if article.lead_image is not None and getattr(article.lead_image, "prefetched_renditions", None) is None:

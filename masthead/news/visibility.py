@@ -43,6 +43,14 @@ def public(queryset: QuerySet) -> QuerySet:
     return queryset.exclude(private) if private else queryset
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """The tree paths from the root down to the page at `path`, itself included."""
+    from wagtail.models import Page
+
+    step = Page.steplen
+    return [path[:end] for end in range(step, len(path) + 1, step)]
+
+
 def view_restrictions(page) -> QuerySet:
     """The restrictions that apply to `page`, as Wagtail's `get_view_restrictions`: none without
     a query when the site has no private page (what the site remembers), else in one query.
@@ -55,8 +63,7 @@ def view_restrictions(page) -> QuerySet:
 
     if not _restricted_paths():  # no page anywhere is private (an alias's would be listed too)
         return PageViewRestriction.objects.none()
-    step = Page.steplen
-    chain = [page.path[:end] for end in range(step, len(page.path) + 1, step)]
+    chain = ancestor_paths(page.path)
     aliased = Page.objects.filter(path__in=chain, alias_of__isnull=False).values("alias_of_id")
     return PageViewRestriction.objects.filter(
         Q(page__path__in=chain, page__alias_of__isnull=True) | Q(page_id__in=aliased)

@@ -4,7 +4,7 @@ exactly what the ORM gives for those values, and refuses what it cannot run as t
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Prefetch
 from wagtail.models import Page
 
@@ -104,6 +104,17 @@ def test_a_constant_equal_to_a_stand_in_is_left_alone(stories):
 def test_what_the_orm_rewrites_or_prefetches_is_refused(stories):
     with pytest.raises(PreparedQueryError, match="rewritten"):
         Compiled("like", lambda path: Page.objects.filter(path__startswith=path), ("0001",), "default")
+    # SQLite's __iexact escapes its value for a LIKE: refused. PostgreSQL's compares UPPER()s
+    # in SQL and sends the value as it is: prepared, and as exact as the ORM.
+    def by_slug(slug):
+        return Page.objects.filter(slug__iexact=slug).values_list("pk", flat=True)
+
+    if connection.vendor == "sqlite":
+        with pytest.raises(PreparedQueryError, match="rewritten"):
+            Compiled("iexact", by_slug, ("home",), "default")
+    else:
+        for slug in (stories[0].slug.upper(), "first%", "first_story"):
+            assert Compiled("iexact", by_slug, ("home",), "default").run((slug,)) == list(by_slug(slug))
     with pytest.raises(PreparedQueryError, match="prefetch"):
         Compiled("prefetch", lambda pk: ArticlePage.objects.filter(pk=pk).prefetch_related(Prefetch("bylines")),
                  (1,), "default")
@@ -125,6 +136,9 @@ def test_values_it_cannot_vouch_for_go_through_the_orm(stories, django_assert_nu
     many = [a.pk for a in stories] + list(range(10_000, 10_000 + MAX_LIST))
     assert by_ids(many) == [a.pk for a in stories]
     assert calls == [[], many]  # built once each, with the real values: not compiled
+    by_id = Prepared("test:huge", lambda pk: Page.objects.filter(pk=pk).values_list("pk", flat=True))
+    with django_assert_num_queries(0):
+        assert by_id(2**63) == []  # beyond any id column: the ORM answers without the database
     live = Prepared("test:bool", lambda pk, flag: Page.objects.filter(pk=pk, live=flag).values_list("pk", flat=True))
     assert live(stories[0].pk, True) == [stories[0].pk] and live(stories[0].pk, False) == []
 
