@@ -30,6 +30,8 @@ import asyncio
 import time
 from typing import Any, Awaitable, Callable
 
+from .gate import STREAMS_BODY, RenderGate
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -141,6 +143,7 @@ class BufferedBody:
                 if message["type"] != "http.request" or not message.get("more_body"):
                     break
                 if held > self.limit or self.in_use > self.budget:
+                    scope[STREAMS_BODY] = True  # it waits on the client: not held by the render gate
                     break  # the rest streams from the client as the application reads it
 
             async def replay() -> Message:
@@ -187,8 +190,9 @@ def _may_have_body(scope: Scope) -> bool:
     return False
 
 
-def asgi_application(threads: int) -> ASGIApp:
-    """masthead.wsgi.application as an ASGI application, run in `threads` threads per process."""
+def asgi_application(threads: int, renders: int = 1) -> ASGIApp:
+    """masthead.wsgi.application as an ASGI application, run in `threads` threads per process,
+    `renders` of them inside Django at once (masthead.serving.gate)."""
     from a2wsgi import WSGIMiddleware
 
     from masthead.caching.asgi import HitsInLoop
@@ -197,7 +201,7 @@ def asgi_application(threads: int) -> ASGIApp:
     from .files import FilesFromLoop, offer_file_wrapper
     from .memory import FreezeWhenWarm, freeze
 
-    django = WSGIMiddleware(offer_file_wrapper(FreezeWhenWarm(application)), workers=threads)
+    django = WSGIMiddleware(RenderGate(offer_file_wrapper(FreezeWhenWarm(application)), renders), workers=threads)
     app = BufferedBody(HitsInLoop(FilesFromLoop(django)))
     freeze()  # in gunicorn's master (preload_app): what every worker inherits
     return app

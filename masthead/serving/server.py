@@ -11,11 +11,16 @@ Why these settings:
   2 processes x 4 threads) left 2 ordinary requests out of 5 without an answer after 10 s; with
   this worker all 5 take 1-15 ms. More gthread threads would only raise the number of attackers
   needed, and each thread is a possible database connection.
-* `workers` = cores + 1: rendering is CPU-bound Python under one GIL per process, so processes
-  use the cores; the extra one keeps a core busy while another waits on the database.
-* `threads` (default 4) per process: renders overlap only while one waits on the database or
-  Redis, and each thread may keep a database connection (CONN_MAX_AGE), so a few are enough now
-  that slow clients no longer need one each.
+* `workers` = cores: rendering is CPU-bound Python under one GIL per process, so processes use
+  the cores. An extra process, meant to keep a core busy while another waits on the database,
+  cost throughput instead (measured: 3 processes served 5-8 % fewer uncached articles a second
+  than 2 on this 2-core machine, on SQLite and PostgreSQL; PostgreSQL's own processes fill
+  those waits).
+* `threads` (default 4) per process, of which `renders` (default 1) are inside Django at once
+  (masthead.serving.gate): two renders sharing a GIL finish no sooner than one after the
+  other, and the handing over of the GIL costs 5-10 % more. The other threads carry what waits
+  rather than renders: an upload streaming from its client. Each thread may keep a database
+  connection (CONN_MAX_AGE).
 * `worker_connections` (gunicorn's default, 1,000 per process) bounds open connections, idle or
   slow ones included. gunicorn has no deadline for a request's headers: for a public site, put
   Varnish or a TLS terminator in front (deploy/varnish), whose own timeouts drop idle attackers.
@@ -40,13 +45,14 @@ from gunicorn.app.base import BaseApplication
 
 
 def default_workers() -> int:
-    return (os.cpu_count() or 1) + 1
+    return os.cpu_count() or 1
 
 
 class MastheadServer(BaseApplication):
-    def __init__(self, options: dict, threads: int):
+    def __init__(self, options: dict, threads: int, renders: int):
         self.options = options
         self.threads = threads
+        self.renders = renders
         super().__init__()
 
     def load_config(self) -> None:
@@ -56,7 +62,7 @@ class MastheadServer(BaseApplication):
     def load(self):
         from masthead.serving.bridge import asgi_application
 
-        return asgi_application(self.threads)
+        return asgi_application(self.threads, self.renders)
 
 
 def refuse_a_taken_port(host: str, port: int) -> None:
@@ -72,7 +78,7 @@ def refuse_a_taken_port(host: str, port: int) -> None:
             raise SystemExit(f"masthead serve: {host}:{port} is already in use ({exc.strerror})") from None
 
 
-def run(host: str, port: int, workers: int, threads: int) -> None:
+def run(host: str, port: int, workers: int, threads: int, renders: int = 1) -> None:
     refuse_a_taken_port(host, port)
     MastheadServer(
         {
@@ -90,4 +96,5 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
             "control_socket_disable": True,
         },
         threads=threads,
+        renders=renders,
     ).run()

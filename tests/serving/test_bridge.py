@@ -263,3 +263,15 @@ def test_a_client_leaving_mid_stream_is_a_read_error_not_the_end_of_the_body():
     asyncio.run(buffered(SCOPE, LeavingClient(3).receive, nothing))
     assert len(errors) == 1 and isinstance(errors[0], ConnectionResetError)
     assert buffered.in_use == 0
+
+
+def test_only_a_body_that_streams_is_marked_as_streaming():
+    """The render gate (masthead.serving.gate) lets a streaming body past, as it waits on its
+    client; a buffered one is complete before the application runs and is not marked."""
+    from masthead.serving.gate import STREAMS_BODY
+
+    small, large = ({"type": "http", "method": "POST", "headers": SCOPE["headers"]} for _ in range(2))
+    asyncio.run(BufferedBody(app_reading_all([]), limit=10_000, budget=100_000)(small, Client(3).receive, nothing))
+    asyncio.run(BufferedBody(app_reading_all([]), limit=1500, budget=100_000)(large, Client(5).receive, nothing))
+    assert STREAMS_BODY not in small
+    assert large[STREAMS_BODY] is True

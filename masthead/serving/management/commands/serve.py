@@ -17,9 +17,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=default_workers())
         parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument(
+            "--renders", type=int, default=1, help="requests rendered at once per worker (masthead/serving/gate.py)"
+        )
         parser.add_argument("--migrate", action="store_true", help="apply database migrations first")
 
-    def handle(self, *args, host, port, workers, threads, migrate, **options):
+    def handle(self, *args, host, port, workers, threads, renders, migrate, **options):
         if settings.SECRET_KEY == settings.DEMO_SECRET_KEY:
             raise CommandError(
                 "refusing to serve with the demo secret key: set SECRET_KEY in the environment "
@@ -30,5 +33,10 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         if migrate:
             call_command("migrate", interactive=False, verbosity=1)
-        self.stdout.write(f"masthead serving on http://{host}:{port}/ with {workers} workers × {threads} threads")
-        run(host, port, workers, threads)
+        if min(workers, threads, renders) < 1:
+            raise CommandError("--workers, --threads and --renders must be at least 1")
+        self.stdout.write(
+            f"masthead serving on http://{host}:{port}/ with {workers} workers × {threads} threads, "
+            f"{min(renders, threads)} rendering at once"
+        )
+        run(host, port, workers, threads, renders)
