@@ -14,6 +14,7 @@ JSON-LD is serialised by `json_ld()`: ASCII-only JSON in which "<", ">" and "&" 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -25,9 +26,11 @@ from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from wagtail.images.models import Filter
 from wagtail.models import Site
 
 from masthead.caching import config
+from masthead.news.renditions import prefetched
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -131,15 +134,23 @@ def with_page_number(url: str | None, page_obj) -> str | None:
     return url
 
 
-def renditions(image, specs) -> list:
-    """Renditions of `image` in `specs`' order (one cached lookup for all); none if its file is gone."""
+@functools.lru_cache(maxsize=64)
+def _filters(specs: tuple[str, ...]) -> list[Filter]:
+    return [Filter(spec) for spec in specs]
+
+
+def renditions(image, specs: tuple[str, ...]) -> list:
+    """Renditions of `image` in `specs`' order: read from what the page fetched with the image
+    (masthead.news.renditions), else one cached lookup for all; none if its file is gone."""
     if image is None:
         return []
-    try:
-        found = image.get_renditions(*specs)
-    except OSError:  # wagtail.images.models.SourceImageIOError: the file is gone
-        logger.warning("Image %s has no usable source file", image.pk)
-        return []
+    found = prefetched(image, _filters(tuple(specs)))
+    if found is None:
+        try:
+            found = image.get_renditions(*specs)
+        except OSError:  # wagtail.images.models.SourceImageIOError: the file is gone
+            logger.warning("Image %s has no usable source file", image.pk)
+            return []
     return [found[spec] for spec in specs if spec in found]
 
 
@@ -152,7 +163,7 @@ class Picture:
 
 
 def picture(request: HttpRequest, image, spec: str, alt: str = "") -> Picture | None:
-    found = renditions(image, [spec])
+    found = renditions(image, (spec,))
     if not found:
         return None
     rendition = found[0]

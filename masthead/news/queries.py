@@ -201,8 +201,9 @@ def article_context(article: ArticlePage, request: HttpRequest | None = None) ->
         bylines = _article_bylines(pk)
     else:
         bylines = list(article.bylines.select_related("author__photo").order_by("sort_order"))
-    if article.lead_image is not None and getattr(article.lead_image, "prefetched_renditions", None) is None:
-        renditions.load([article.lead_image])  # the picture's srcset and its structured data
+    # The lead picture's srcset and structured data, and the bylines' portraits, in one query.
+    pictures = [article.lead_image] + [byline.author.photo for byline in bylines]
+    renditions.load([p for p in pictures if p is not None and getattr(p, "prefetched_renditions", None) is None])
     breadcrumb = section_trail(article)
     context = {
         "breadcrumb": breadcrumb,

@@ -143,3 +143,27 @@ def test_loaded_renditions_serve_srcset_and_wagtail_without_a_query_or_a_cache_w
     with CaptureQueriesContext(connection) as queries:
         renditions.load([])
     assert len(queries) == 0
+
+
+def test_an_article_reads_its_pictures_from_one_fetch_without_cache_writes(client, desk, make_article, make_image, monkeypatch):
+    """The lead picture (srcset and structured data) and the bylines' portraits come from one
+    fetch of renditions (queries.article_context): Wagtail's own {% image %} and get_renditions
+    would write each rendition to its cache again on every view."""
+    from wagtail.images import get_image_model
+
+    desk.ada.photo = make_image("Portrait of Ada", 200, 200)
+    desk.ada.save()
+    article = make_article(desk.world, "Pictures", authors=[desk.ada], lead_image=make_image("Lead", 1600, 900))
+    first = BeautifulSoup(client.get(article.url).content, "html.parser")  # makes the renditions
+    cache = get_image_model().get_rendition_model().cache_backend
+    writes: list = []
+    monkeypatch.setattr(cache, "set", lambda *args, **kwargs: writes.append(args))
+    monkeypatch.setattr(cache, "set_many", lambda *args, **kwargs: writes.append(args))
+    again = BeautifulSoup(client.get(article.url).content, "html.parser")
+    assert writes == []
+    portrait = again.select_one("img.bylines__photo")
+    assert (portrait["width"], portrait["height"], portrait["alt"]) == ("48", "48", "")
+    assert "fill-48x48" in portrait["src"] and not portrait.has_attr("srcset")
+    assert str(portrait) == str(first.select_one("img.bylines__photo"))
+    data = again.find("script", type="application/ld+json").string
+    assert "fill-1200x675" in data and "width-1200" in data

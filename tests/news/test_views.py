@@ -25,7 +25,7 @@ def html(response) -> BeautifulSoup:
 # <section>" ids, the cards of both lists, their bylines, their image renditions and their
 # sections; the "Who is quoted" box (masthead/sourcing) 1: the quoted sources stored for the
 # live revision's report; the comments 3 (both counts, a page of threads, their replies); its
-# lead picture 1, for all its renditions (masthead/news/renditions.py).
+# lead picture and its bylines' portraits 1, for all their renditions (masthead/news/renditions.py).
 # Lists are keyset pages (masthead/news/pagination.py): no COUNT(*), one query for the page.
 QUERY_BUDGET = {"home": 13, "section": 15, "section page 2": 15, "article": 18, "author": 9, "tag": 9}
 
@@ -190,3 +190,22 @@ def test_stylesheets_of_every_page_type_stay_under_15_kb(client, publication, se
         assert all(paths), (name, links)
         total = sum(Path(path).stat().st_size for path in paths)
         assert total < 15_000, f"{name}: {total} bytes of CSS"
+
+
+def test_an_article_links_its_topics_and_tag_urls_follow_the_script_prefix(client, desk, make_article):
+    from django.urls import get_script_prefix, set_script_prefix
+    from taggit.models import Tag
+
+    from masthead.news.models import tag_url
+
+    tags = [Tag.objects.create(name="United States", slug="united-states"), Tag.objects.create(name="Gaza", slug="gaza")]
+    article = make_article(desk.world, "Talks", tags=tags)
+    topics = html(client.get(article.url)).select("nav.tags a")
+    assert [(a.text, a["href"]) for a in topics] == [("Gaza", "/tags/gaza/"), ("United States", "/tags/united-states/")]
+    before = get_script_prefix()
+    try:
+        set_script_prefix("/news/")
+        assert tag_url("gaza") == "/news/tags/gaza/"  # remembered per prefix, not once for all
+    finally:
+        set_script_prefix(before)
+    assert tag_url("gaza") == "/tags/gaza/"

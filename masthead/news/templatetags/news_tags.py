@@ -4,6 +4,7 @@ from django import template
 from wagtail.images.models import ResponsiveImage
 from wagtail.images.templatetags import wagtailimages_tags
 
+from .. import models
 from ..card_markup import card_html
 from ..renditions import distinct_renditions, srcset_html
 from ..share import share_links as build_share_links
@@ -16,6 +17,13 @@ def within(page, section) -> bool:
     """True when `page` is `section` or lies below it in the tree (for aria-current)."""
     path = getattr(page, "path", None)
     return bool(path and section is not None and path.startswith(section.path))
+
+
+@register.filter
+def tag_url(slug: str) -> str:
+    """`{{ tag.slug|tag_url }}`: the tag's page, as `{% url 'news:tag' slug %}` without a
+    reverse() per tag (news.models.tag_url)."""
+    return models.tag_url(slug)
 
 
 @register.simple_tag(takes_context=True)
