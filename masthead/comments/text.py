@@ -26,6 +26,8 @@ ALLOWED_TAGS = {"p", "br", "a"}
 
 
 def visible_text(text: str) -> str:
+    if text.isascii():  # every invisible formatting character lies beyond ASCII
+        return text
     return "".join(
         ch for ch in text if unicodedata.category(ch) not in _INVISIBLE or ch in _KEEP_FORMAT
     )

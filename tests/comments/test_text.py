@@ -23,3 +23,11 @@ def test_bidi_overrides_are_not_shown():
 
 def test_count_links():
     assert count_links("a https://x.example b http://y.example www.z.example") == 3
+
+
+def test_visible_text_drops_only_invisible_formatting():
+    from masthead.comments.text import visible_text
+
+    assert visible_text("plain ASCII, kept as it is\n") == "plain ASCII, kept as it is\n"
+    assert visible_text("soft\u00adhyphen, zero\u200bwidth, bom\ufeff, rtl\u202e") == "softhyphen, zerowidth, bom, rtl"
+    assert visible_text("family \U0001f468\u200d\U0001f469 and café") == "family \U0001f468\u200d\U0001f469 and café"
