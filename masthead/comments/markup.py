@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+
+from masthead.escaping import format_html
 
 from .queries import Node
 

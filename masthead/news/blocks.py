@@ -7,11 +7,12 @@ the URL and a title and renders a plain link card; nothing leaves the reader's b
 
 from urllib.parse import urlsplit
 
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from wagtail import blocks
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.rich_text import expand_db_html
+
+from masthead.escaping import format_html
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul"]
 

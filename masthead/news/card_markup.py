@@ -11,9 +11,10 @@ template did; its picture goes through the same srcset code as `{% srcset_image 
 from __future__ import annotations
 
 from django.template.defaultfilters import pluralize
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from wagtail.images.models import Filter
+
+from masthead.escaping import format_html
 
 from .cards import Card
 from .renditions import srcset_html
