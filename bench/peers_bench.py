@@ -410,6 +410,11 @@ class Run:
             "-s",
             "malloc,256m",
         ]
+        params = Path(self.args.vcl).with_name("varnishd.params")  # the shipped -p settings
+        if params.exists():
+            from masthead.caching.varnish import varnishd_params
+
+            cmd += varnishd_params(params)
         proc = Proc(
             "varnish",
             cmd,

@@ -325,3 +325,21 @@ def purge(keys: list[str]) -> None:
             REBANS.schedule(keys, delay)
     except Exception:  # noqa: BLE001 (a bug here must not fail a publish)
         logger.exception("varnish purge: unexpected error; keys %r", list(keys)[:50])
+
+
+def varnishd_params(path) -> list[str]:
+    """The `-p name=value` arguments for varnishd from a params file such as
+    deploy/varnish/varnishd.params: one `name=value` per line; blank lines and # comments
+    skipped. A line that is not `name=value` raises ValueError naming it."""
+    from pathlib import Path
+
+    args: list[str] = []
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not re.fullmatch(r"[a-z_]+", name) or not value or " " in value:
+            raise ValueError(f"{path}:{number}: expected name=value, got {line!r}")
+        args += ["-p", line]
+    return args

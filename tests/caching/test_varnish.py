@@ -35,6 +35,7 @@ from tests.serving.support import START_TIMEOUT, free_port, serve_command, stop_
 
 REPO = Path(__file__).resolve().parent.parent.parent
 VCL = REPO / "deploy" / "varnish" / "masthead.vcl"
+PARAMS = VCL.with_name("varnishd.params")
 VARNISHD = shutil.which("varnishd") or next(
     (p for p in ("/usr/sbin/varnishd", "/usr/bin/varnishd") if os.access(p, os.X_OK)), None
 )
@@ -247,6 +248,26 @@ def test_varnish_url_adds_the_varnish_purger_to_the_settings():
     assert "'masthead.caching.varnish.purge'" in with_url.stdout
 
 
+# --- The shipped varnishd parameters ----------------------------------------------------------
+
+
+def test_the_shipped_params_are_read_as_varnishd_arguments_and_match_the_readme():
+    args = varnish.varnishd_params(PARAMS)
+    assert args[0::2] == ["-p"] * (len(args) // 2) and args, args
+    lines = dict(arg.split("=", 1) for arg in args[1::2])
+    assert "-ReqHeader" in lines["vsl_mask"] and "-Timestamp" in lines["vsl_mask"]
+    readme = (VCL.parent / "README.md").read_text()
+    for arg in args[1::2]:
+        assert f"-p {arg}" in readme, f"deploy/varnish/README.md's command line lacks -p {arg}"
+
+
+def test_a_params_line_that_is_not_name_value_is_refused(tmp_path):
+    bad = tmp_path / "varnishd.params"
+    bad.write_text("# fine\n\nthread_pools=2\nvsl_mask -Debug\n")
+    with pytest.raises(ValueError, match=r"varnishd.params:4: expected name=value"):
+        varnish.varnishd_params(bad)
+
+
 # --- Running Debian's varnishd ----------------------------------------------------------------
 
 
@@ -286,6 +307,7 @@ class Varnish:
                 "-s", "malloc,64m",
                 "-l", "8m",  # shared-memory log: 8 MB, not 80
                 "-p", "thread_pool_min=10",
+                *varnish.varnishd_params(PARAMS),  # as shipped
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
