@@ -37,6 +37,7 @@ import urllib.parse
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 
@@ -327,19 +328,18 @@ def purge(keys: list[str]) -> None:
         logger.exception("varnish purge: unexpected error; keys %r", list(keys)[:50])
 
 
-def varnishd_params(path) -> list[str]:
+def varnishd_params(path: str | os.PathLike) -> list[str]:
     """The `-p name=value` arguments for varnishd from a params file such as
     deploy/varnish/varnishd.params: one `name=value` per line; blank lines and # comments
-    skipped. A line that is not `name=value` raises ValueError naming it."""
-    from pathlib import Path
-
+    skipped. A line that is not `name=value` raises ValueError naming it, rather than
+    varnishd failing later on an argument split at a space."""
     args: list[str] = []
     for number, line in enumerate(Path(path).read_text().splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         name, sep, value = line.partition("=")
-        if not sep or not re.fullmatch(r"[a-z_]+", name) or not value or " " in value:
+        if not sep or not re.fullmatch(r"[a-z][a-z0-9_]*", name) or not value or any(c.isspace() for c in value):
             raise ValueError(f"{path}:{number}: expected name=value, got {line!r}")
         args += ["-p", line]
     return args

@@ -135,8 +135,8 @@ def with_page_number(url: str | None, page_obj) -> str | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _filters(specs: tuple[str, ...]) -> list[Filter]:
-    return [Filter(spec) for spec in specs]
+def _filters(specs: tuple[str, ...]) -> tuple[Filter, ...]:
+    return tuple(Filter(spec) for spec in specs)
 
 
 def renditions(image, specs: tuple[str, ...]) -> list:

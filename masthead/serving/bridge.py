@@ -30,7 +30,7 @@ import asyncio
 import time
 from typing import Any, Awaitable, Callable
 
-from .gate import STREAMS_BODY, RenderGate
+from .gate import STREAMS_BODY, RenderGate, file_prefixes
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -201,7 +201,8 @@ def asgi_application(threads: int, renders: int = 1) -> ASGIApp:
     from .files import FilesFromLoop, offer_file_wrapper
     from .memory import FreezeWhenWarm, freeze
 
-    django = WSGIMiddleware(RenderGate(offer_file_wrapper(FreezeWhenWarm(application)), renders), workers=threads)
+    gated = RenderGate(offer_file_wrapper(FreezeWhenWarm(application)), renders, beside=file_prefixes())
+    django = WSGIMiddleware(gated, workers=threads)
     app = BufferedBody(HitsInLoop(FilesFromLoop(django)))
     freeze()  # in gunicorn's master (preload_app): what every worker inherits
     return app

@@ -19,7 +19,8 @@ Why these settings:
 * `threads` (default 4) per process, of which `renders` (default 1) are inside Django at once
   (masthead.serving.gate): two renders sharing a GIL finish no sooner than one after the
   other, and the handing over of the GIL costs 5-10 % more. The other threads carry what waits
-  rather than renders: an upload streaming from its client. Each thread may keep a database
+  rather than renders: an upload streaming from its client, static files and media (see the
+  gate's docstring for what a render that waits costs). Each thread may keep a database
   connection (CONN_MAX_AGE).
 * `worker_connections` (gunicorn's default, 1,000 per process) bounds open connections, idle or
   slow ones included. gunicorn has no deadline for a request's headers: for a public site, put

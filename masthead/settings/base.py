@@ -227,6 +227,9 @@ MASTHEAD_CACHE_PURGERS: list[str] = []
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+# Seconds before a mail server that stopped answering fails the send (Django waits forever by
+# default): notifications are sent from the request, which holds its worker's render gate.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "newsroom@localhost")
 
 # Varnish in front of masthead (deploy/varnish/): its pages are banned by surrogate key after

@@ -263,9 +263,11 @@ def test_the_shipped_params_are_read_as_varnishd_arguments_and_match_the_readme(
 
 def test_a_params_line_that_is_not_name_value_is_refused(tmp_path):
     bad = tmp_path / "varnishd.params"
-    bad.write_text("# fine\n\nthread_pools=2\nvsl_mask -Debug\n")
-    with pytest.raises(ValueError, match=r"varnishd.params:4: expected name=value"):
+    bad.write_text("# fine\n\nthread_pools=2\nhttp1_iovs=64\nvsl_mask -Debug\n")
+    with pytest.raises(ValueError, match=r"varnishd.params:5: expected name=value"):
         varnish.varnishd_params(bad)
+    bad.write_text("thread_pools=2\nhttp1_iovs=64\n")
+    assert varnish.varnishd_params(bad) == ["-p", "thread_pools=2", "-p", "http1_iovs=64"]
 
 
 # --- Running Debian's varnishd ----------------------------------------------------------------

@@ -16,12 +16,12 @@ from .support import SECRET, free_port, get, module_server
 # --- Refusals ---------------------------------------------------------------------------------
 
 
-def refuse(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+def refuse(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     if not MASTHEAD.exists():
         pytest.skip(f"{MASTHEAD} is not installed")
     # A port nobody listens on: if serve wrongly started, the timeout below would catch it.
     return subprocess.run(
-        [MASTHEAD, "serve", "--port", str(free_port()), "--workers", "1"],
+        [MASTHEAD, "serve", "--port", str(free_port()), "--workers", "1", *args],
         env=masthead_env(tmp_path, **env),
         cwd=tmp_path,
         capture_output=True,
@@ -38,6 +38,15 @@ def test_refuses_the_demo_secret_key(tmp_path):
     assert "Traceback" not in result.stderr
     assert "serving on" not in result.stdout
     assert not (tmp_path / "static").exists()  # refused before doing anything
+
+
+@pytest.mark.parametrize("option", ["--workers", "--threads", "--renders"])
+def test_refuses_fewer_than_one_before_doing_anything(tmp_path, option):
+    result = refuse(tmp_path, option, "0", "--migrate", SECRET_KEY=SECRET)
+    assert result.returncode != 0
+    assert "--workers, --threads and --renders must be at least 1" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "static").exists() and not list(tmp_path.glob("*.sqlite3"))
 
 
 def test_refuses_debug_on(tmp_path):

@@ -23,6 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--migrate", action="store_true", help="apply database migrations first")
 
     def handle(self, *args, host, port, workers, threads, renders, migrate, **options):
+        if min(workers, threads, renders) < 1:
+            raise CommandError("--workers, --threads and --renders must be at least 1")
         if settings.SECRET_KEY == settings.DEMO_SECRET_KEY:
             raise CommandError(
                 "refusing to serve with the demo secret key: set SECRET_KEY in the environment "
@@ -33,8 +35,6 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         if migrate:
             call_command("migrate", interactive=False, verbosity=1)
-        if min(workers, threads, renders) < 1:
-            raise CommandError("--workers, --threads and --renders must be at least 1")
         self.stdout.write(
             f"masthead serving on http://{host}:{port}/ with {workers} workers × {threads} threads, "
             f"{min(renders, threads)} rendering at once"
