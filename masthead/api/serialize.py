@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 
 import nh3
 from django.http import HttpRequest
-from django.urls import reverse
 from wagtail.images.models import SourceImageIOError
 from wagtail.rich_text import expand_db_html
+
+from masthead.news.models import tag_url as news_tag_url
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def author_ref(request: HttpRequest, author) -> dict:
 
 
 def tag_url(request: HttpRequest, tag) -> str:
-    return absolute(request, reverse("news:tag", args=[tag.slug]))
+    return absolute(request, news_tag_url(tag.slug))
 
 
 def tag_ref(request: HttpRequest, tag) -> dict:

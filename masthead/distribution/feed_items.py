@@ -18,7 +18,6 @@ from urllib.parse import urljoin
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.html import escape, format_html, linebreaks, strip_tags
 from django.utils.safestring import mark_safe
 from wagtail.images import get_image_model
@@ -27,7 +26,7 @@ from wagtail.rich_text import expand_db_html
 
 from masthead.caching import keys as surrogate
 from masthead.news import queries
-from masthead.news.models import ArticleByline, ArticleTag, SectionPage
+from masthead.news.models import ArticleByline, ArticleTag, SectionPage, author_url
 from masthead.news.renditions import prefetched
 
 if TYPE_CHECKING:
@@ -96,7 +95,7 @@ def feed_lists(pks: list[int]) -> dict[int, FeedLists]:
         .values_list("article_id", "author_id", "author__name", "author__slug")
     )
     for pk, author_id, name, slug in bylines:
-        lists[pk].authors.append((name, reverse("news:author", args=[slug])))
+        lists[pk].authors.append((name, author_url(slug)))
         keys.add(surrogate.author_name(author_id))
     tags = ArticleTag.objects.filter(content_object_id__in=pks).order_by("pk").values_list(
         "content_object_id", "tag_id", "tag__name"

@@ -37,7 +37,7 @@ from taggit.models import Tag
 from wagtail.models import Page, PageLogEntry, Site
 
 from masthead.news import queries
-from masthead.news.models import Author, SectionPage
+from masthead.news.models import Author, SectionPage, tag_url
 
 from .feed_items import build_items, load_articles
 from .feed_writers import write_json, write_xml
@@ -201,7 +201,7 @@ def tag_scope(request: HttpRequest, slug: str) -> FeedScope:
         "tag",
         tag.slug,
         name=tag.name,
-        link=reverse("news:tag", args=[tag.slug]),
+        link=tag_url(tag.slug),
         description=f"Stories about {tag.name} from {django_settings.WAGTAIL_SITE_NAME}.",
         articles=queries.tag_articles(tag),
     )

@@ -30,6 +30,7 @@ from wagtail.images.models import Filter
 from wagtail.models import Site
 
 from masthead.caching import config
+from masthead.news.models import tag_url
 from masthead.news.renditions import prefetched
 
 if TYPE_CHECKING:
@@ -422,7 +423,7 @@ def author_meta(request: HttpRequest, author, context) -> PageMeta:
 
 def tag_meta(request: HttpRequest, tag, context) -> PageMeta:
     publication = publication_settings(request)
-    url = absolute(request, reverse("news:tag", args=[tag.slug]))
+    url = absolute(request, tag_url(tag.slug))
     return PageMeta(
         title=tag.name,
         description=truncate(f"Articles about {tag.name} on {site_name()}.", DESCRIPTION_LIMIT),

@@ -123,16 +123,20 @@ def author_url(slug: str) -> str:
     """An author's page. Every byline and card links one, dozens on a front, and reverse() is
     a regular-expression walk each time; the answer only depends on the slug and where the
     site is mounted, so it is kept per process."""
-    return _slug_url("news:author", slug, get_script_prefix(), get_urlconf(settings.ROOT_URLCONF))
+    return _slug_url("news:author", slug)
 
 
 def tag_url(slug: str) -> str:
     """A tag's page, kept per process as author_url is (every article lists its tags)."""
-    return _slug_url("news:tag", slug, get_script_prefix(), get_urlconf(settings.ROOT_URLCONF))
+    return _slug_url("news:tag", slug)
+
+
+def _slug_url(name: str, slug: str) -> str:
+    return _reversed(name, slug, get_script_prefix(), get_urlconf(settings.ROOT_URLCONF))
 
 
 @functools.lru_cache(maxsize=8192)
-def _slug_url(name: str, slug: str, prefix: str, urlconf: str) -> str:
+def _reversed(name: str, slug: str, prefix: str, urlconf: str) -> str:
     return reverse(name, args=[slug], urlconf=urlconf)
 
 
