@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from django.template import engines
+from django.utils.safestring import mark_safe
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
@@ -167,3 +168,39 @@ def test_an_article_reads_its_pictures_from_one_fetch_without_cache_writes(clien
     assert str(portrait) == str(first.select_one("img.bylines__photo"))
     data = again.find("script", type="application/ld+json").string
     assert "fill-1200x675" in data and "width-1200" in data
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {"sizes": "100vw", "alt": "", "loading": "lazy"},
+        {"class": "bylines__photo", "alt": ""},
+        {"alt": 'Smoke over "Gaza" <b>& more</b>', "fetchpriority": "high", "hidden": True, "draggable": False},
+        {"alt": mark_safe("<already> safe"), "data-none": None, "srcset": "overridden"},
+        {},
+    ],
+)
+@pytest.mark.parametrize("count", [1, 3])
+def test_img_markup_is_wagtails_byte_for_byte(make_image, attrs, count):
+    """masthead writes the <img> itself (news/renditions.py: img_html); it must be exactly
+    what Wagtail's ResponsiveImage writes, for any mix of valued, boolean, None, safe and
+    hostile attributes, with one rendition or several."""
+    from wagtail.images.models import ResponsiveImage
+
+    from masthead.news.renditions import img_html
+
+    image = make_image('Dawn & "dusk"', 1600, 900)
+    renditions = list(image.get_renditions(*["width-480", "width-800", "width-1200"][:count]).values())
+    assert img_html(renditions, dict(attrs)) == ResponsiveImage(dict(enumerate(renditions)), dict(attrs)).__html__()
+
+
+def test_file_urls_follow_the_media_url(make_image, settings):
+    """A file system storage's URLs are worked out once per name, but never outlive a change of
+    the storage's base URL."""
+    from masthead.news.renditions import file_url
+
+    rendition = make_image("Moved", 320, 180).get_rendition("width-320")
+    before = file_url(rendition.file)
+    assert before == rendition.file.url
+    settings.MEDIA_URL = "/elsewhere/"
+    assert file_url(rendition.file) == rendition.file.url == "/elsewhere/" + before.split("/", 2)[2]
