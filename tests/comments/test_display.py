@@ -169,3 +169,48 @@ def test_comment_dates_and_reply_links_match_the_template_filters(client, articl
     assert time["datetime"] == date(comment.created_at, r"Y-m-d\TH:i:sO")
     assert time.get_text() == date(comment.created_at, "j M Y, H:i")
     assert shown.select_one("a.comment__reply")["href"] == reverse("comments:reply", args=[comment.pk])
+
+
+def test_comment_html_is_made_once_when_saved_not_on_every_view(client, article, approved, monkeypatch):
+    comment = approved(body="made once, see https://example.org/x")
+    assert "<a href=\"https://example.org/x\"" in comment.body_html
+    import masthead.comments.models as models
+
+    def not_again(text):
+        raise AssertionError("a saved comment was rendered again on view")
+
+    monkeypatch.setattr(models, "render", not_again)
+    assert "made once" in doc(client, article.url).select_one(f"#comment-{comment.pk} .comment__body").get_text()
+
+
+def test_comment_saved_without_its_html_still_shows_rendered(client, article, approved):
+    comment = approved(body="line one\nline <two>")
+    Comment.objects.filter(pk=comment.pk).update(body_html="")  # as a raw import might leave it
+    shown = doc(client, article.url).select_one(f"#comment-{comment.pk} .comment__body")
+    assert shown.p.decode_contents() == "line one<br/>line &lt;two&gt;"
+
+
+def test_bulk_created_and_erased_comments_keep_html_in_step_with_text(article):
+    from masthead.comments.personal_data import erase
+
+    [made] = Comment.objects.bulk_create([Comment(article=article, author_name="B", author_email="b@example.org", body="in bulk", state="approved")])
+    assert Comment.objects.get(pk=made.pk).body_html == "<p>in bulk</p>"
+    Comment.objects.create(article=article, parent=made, root=made, depth=1, author_name="R", author_email="r@example.org", body="reply", state="approved")
+    erase("b@example.org")  # a tombstone, as others replied
+    tomb = Comment.objects.get(pk=made.pk)
+    assert (tomb.body, tomb.body_html, tomb.html) == ("", "", "")
+
+
+def test_migration_makes_the_html_of_comments_already_there(article, approved):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("masthead.comments.migrations.0003_comment_body_html")
+    comments = [approved(body=f"older comment {i}\n\nsecond paragraph") for i in range(3)]
+    Comment.objects.filter(pk__in=[c.pk for c in comments]).update(body_html="")
+    migration.BATCH = 2  # a full batch and a partial one
+    migration.render_existing(apps, None)
+    assert set(Comment.objects.filter(pk__in=[c.pk for c in comments]).values_list("body_html", flat=True)) == {
+        f"<p>older comment {i}</p><p>second paragraph</p>" for i in range(3)
+    }
