@@ -19,10 +19,11 @@ Pages in the process's own page store are answered in the event loop and never r
 (masthead.caching.asgi); with a shared (Redis) store, a hit is a quick read in a thread, behind
 any render in progress.
 
-The cost: a render that waits (a slow query, a held comment's notification email up to
-EMAIL_TIMEOUT, a Varnish ban up to VARNISH_TIMEOUT) delays the renders queued behind it in the
-same process, as under gunicorn's sync worker; the other processes go on. Threads queued at
-the gate still occupy the pool, so under a long queue an upload waits for a free thread.
+The cost: a render that waits (a slow query, a Varnish ban up to VARNISH_TIMEOUT) delays the
+renders queued behind it in the same process, as under gunicorn's sync worker; the other
+processes go on. Comment emails are sent by a thread of their own (comments/outbox.py) for this
+reason. Threads queued at the gate still occupy the pool, so under a long queue an upload waits
+for a free thread.
 """
 
 from __future__ import annotations

@@ -79,6 +79,14 @@ def refuse_a_taken_port(host: str, port: int) -> None:
             raise SystemExit(f"masthead serve: {host}:{port} is already in use ({exc.strerror})") from None
 
 
+def finish_outgoing_mail(server, worker) -> None:
+    """A stopping worker sends the comment emails it still holds (comments/outbox.py), for a
+    few seconds at most."""
+    from masthead.comments import outbox
+
+    outbox.flush(outbox.EXIT_WAIT)
+
+
 def run(host: str, port: int, workers: int, threads: int, renders: int = 1) -> None:
     refuse_a_taken_port(host, port)
     MastheadServer(
@@ -95,6 +103,7 @@ def run(host: str, port: int, workers: int, threads: int, renders: int = 1) -> N
             "reuse_port": True,
             # No gunicornc socket: two servers on one machine would otherwise share its path.
             "control_socket_disable": True,
+            "worker_exit": finish_outgoing_mail,
         },
         threads=threads,
         renders=renders,

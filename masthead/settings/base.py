@@ -228,8 +228,10 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 # Seconds before a mail server that stopped answering fails the send (Django waits forever by
-# default): notifications are sent from the request, which holds its worker's render gate.
+# default), so that one hung connection cannot stall the notices queued behind it.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+# Comment notifications go out from a thread beside the requests (comments/outbox.py).
+MASTHEAD_MAIL_IN_BACKGROUND = env_bool("MASTHEAD_MAIL_IN_BACKGROUND", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "newsroom@localhost")
 
 # Varnish in front of masthead (deploy/varnish/): its pages are banned by surrogate key after
