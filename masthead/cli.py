@@ -9,7 +9,7 @@ import os
 import sys
 
 # Dashed names for our commands; Django's own keep their names.
-ALIASES = {"import-text": "import_text", "comment-data": "comment_data"}
+ALIASES = {"import-text": "import_text", "comment-data": "comment_data", "comments-html": "comments_html"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,21 +18,40 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 from .spamfilter import MAX_TOKEN_LENGTH
-from .text import render
+from .text import RENDER_VERSION, render
 
 MAX_DEPTH = 3  # replies deeper than this are shown flat, at this depth
+HTML_FIELDS = ("body_html", "html_version")
 
 
 class CommentQuerySet(models.QuerySet):
     def approved(self) -> CommentQuerySet:
         return self.filter(state=Comment.State.APPROVED)
 
+    # The bulk writes skip `save()`; these keep a comment's HTML in step with its text.
+
     def bulk_create(self, objs, *args, **kwargs) -> list:
-        """As Django's, with each comment's HTML made first: bulk creation skips `save()`."""
         objs = list(objs)
         for comment in objs:
             comment.render_html()
+        if kwargs.get("update_fields") and "body" in kwargs["update_fields"]:
+            kwargs["update_fields"] = [*kwargs["update_fields"], *HTML_FIELDS]
         return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs) -> int:
+        objs = list(objs)
+        if "body" in fields:
+            for comment in objs:
+                comment.render_html()
+            fields = [*fields, *HTML_FIELDS]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs) -> int:
+        """A new text by queryset, without its HTML, is rendered as it is read (what was stored
+        is cleared). bulk_update, above, comes through here with both."""
+        if "body" in kwargs and "body_html" not in kwargs:
+            kwargs.update(body_html="", html_version="")
+        return super().update(**kwargs)
 
 
 class Comment(models.Model):
@@ -50,10 +69,13 @@ class Comment(models.Model):
     author_name = models.CharField(max_length=80)
     author_email = models.EmailField(max_length=254, db_index=True)
     body = models.TextField()
-    # `body` as shown (text.render), made when the comment is saved: a comment is written once
-    # and read on every view of its article, where rendering it cost a twentieth of the page.
-    # Empty for a comment saved some other way; `html` then renders the body as it is read.
+    # `body` as shown (text.render), made whenever the text is written: a comment is written
+    # once and read on every view of its article, where rendering it cost a twentieth of the
+    # page. `html` uses it only when `html_version` is the current text.RENDER_VERSION, and
+    # renders the text as it is read otherwise (comments from before this field, or a change
+    # of the rules or the sanitiser since).
     body_html = models.TextField(blank=True, editable=False)
+    html_version = models.CharField(max_length=40, blank=True, editable=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     hold_reasons = models.CharField(max_length=200, blank=True, help_text="Why the comment was held, if it was")
     spam_score = models.FloatField(null=True, blank=True)
@@ -85,20 +107,24 @@ class Comment(models.Model):
         return f"{self.author_name}: {self.body[:60]}"
 
     def render_html(self) -> None:
-        self.body_html = render(self.body) if self.body else ""
+        self.body_html, self.html_version = html_of(self.body), RENDER_VERSION
 
     def save(self, *args, **kwargs) -> None:
-        self.render_html()
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "body" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "body_html"}
+        if update_fields is None:
+            self.render_html()
+        elif "body" in update_fields:
+            self.render_html()
+            kwargs["update_fields"] = {*update_fields, *HTML_FIELDS}
         super().save(*args, **kwargs)
 
     @cached_property
     def html(self) -> str:
         if not self.body:  # erased or deleted: whatever was made from it goes too
             return ""
-        return self.body_html or render(self.body)
+        if self.html_version == RENDER_VERSION:
+            return self.body_html
+        return render(self.body)
 
     @property
     def display_depth(self) -> int:
@@ -194,3 +220,28 @@ class CommentPolicy(BaseSiteSetting):
 
     class Meta:
         verbose_name = "comment policy"
+
+
+def html_of(body: str) -> str:
+    return render(body) if body else ""
+
+
+def store_html(comment_model, batch: int = 1000) -> int:
+    """Store the HTML of every comment whose stored HTML is missing or from another
+    RENDER_VERSION, `batch` comments per transaction, so pages (which render those comments as
+    they read them meanwhile) are never held up for long. Takes the model so that a migration
+    can pass its historical one. Returns how many were stored."""
+    from django.db import transaction
+
+    stale = comment_model.objects.exclude(html_version=RENDER_VERSION).order_by("pk")
+    stored = 0
+    while True:  # each pass stores what it reads, which leaves `stale`: it ends
+        with transaction.atomic():  # locked, so that a text changed meanwhile is not overwritten
+            comments = list(stale.select_for_update().only("pk", "body")[:batch])
+            for comment in comments:
+                comment.body_html, comment.html_version = html_of(comment.body), RENDER_VERSION
+            if comments:
+                comment_model.objects.bulk_update(comments, HTML_FIELDS)
+        stored += len(comments)
+        if len(comments) < batch:
+            return stored

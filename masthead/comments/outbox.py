@@ -7,10 +7,11 @@ to EMAIL_TIMEOUT. Now the request only puts the finished message on a queue, and
 thread sends them in order. Nothing the thread does touches the database: the message, its
 recipients and its unsubscribe link are made in the request.
 
-What a stopping process still holds is sent before it exits, for a few seconds at most. What a
-crash loses is a notice, never a comment: a held comment waits in the moderation queue whether
-or not the email about it arrived, and reply notices are a courtesy. A queue that fills (the
-mail server down for long under a flood of comments) refuses more and logs each one refused.
+What a stopping process still holds is sent before it exits, for a few seconds at most; what is
+still waiting after that is counted in the log. So a crash, a stop while the mail server hangs,
+or a queue that fills (the mail server down for long under a flood of comments; each refusal is
+logged) can lose a notice, never a comment: a held comment waits in the moderation queue whether
+or not the email about it arrived, and reply notices are a courtesy.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 import os
 import queue
 import threading
+import time
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -31,7 +33,9 @@ EXIT_WAIT = 5.0  # seconds a stopping process gives the queue to empty
 
 _lock = threading.Lock()
 _queue: queue.Queue | None = None
+_thread: threading.Thread | None = None
 _owner = 0  # the process that started the thread: a forked worker starts its own
+_closed = False
 
 
 def deliver(message: EmailMessage) -> None:
@@ -55,6 +59,7 @@ def send_now(message: EmailMessage) -> None:
 
 def flush(timeout: float) -> bool:
     """Wait until what is queued now has been sent (or failed); False if `timeout` ran out."""
+    deadline = time.monotonic() + timeout
     with _lock:
         waiting = _queue if _owner == os.getpid() else None
     if waiting is None:
@@ -64,15 +69,32 @@ def flush(timeout: float) -> bool:
         waiting.put(done, timeout=timeout)
     except queue.Full:
         return False
-    return done.wait(timeout)
+    return done.wait(max(0.0, deadline - time.monotonic()))
+
+
+def close(timeout: float = EXIT_WAIT) -> None:
+    """At a process's end (gunicorn's worker_exit, else atexit; the first call does it): send
+    what is queued, for `timeout` seconds at most, and log what could not be."""
+    global _closed
+    if _closed:
+        return
+    _closed = True
+    if not flush(timeout) and _queue is not None:
+        with _queue.mutex:
+            left = sum(not isinstance(item, threading.Event) for item in _queue.queue)
+        logger.error("stopping with %d comment email(s) waiting and one being sent, not sent in time", left)
 
 
 def _started() -> queue.Queue:
-    global _queue, _owner
+    """This process's queue, with a live thread to empty it (started again should it have
+    died, so that messages never pile up unseen)."""
+    global _queue, _thread, _owner
     with _lock:
         if _queue is None or _owner != os.getpid():
-            _queue, _owner = queue.Queue(maxsize=LIMIT), os.getpid()
-            threading.Thread(target=_run, args=(_queue,), name="masthead-outbox", daemon=True).start()
+            _queue, _owner, _thread = queue.Queue(maxsize=LIMIT), os.getpid(), None
+        if _thread is None or not _thread.is_alive():
+            _thread = threading.Thread(target=_run, args=(_queue,), name="masthead-outbox", daemon=True)
+            _thread.start()
         return _queue
 
 
@@ -85,4 +107,4 @@ def _run(waiting: queue.Queue) -> None:
             send_now(item)
 
 
-atexit.register(flush, EXIT_WAIT)
+atexit.register(close)

@@ -23,6 +23,11 @@ URL_RE = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}»”’'\""
 LINK_REL = "nofollow ugc noopener"
 ALLOWED_TAGS = {"p", "br", "a"}
+# What made a comment's stored HTML (Comment.body_html): these rules and the sanitiser. Raise
+# the number with any change to `render` below; an upgraded nh3 changes it by itself. A comment
+# stored under another version is rendered as it is read until `masthead comments-html` (or a
+# migration calling models.store_html) stores it again.
+RENDER_VERSION = f"1+nh3-{nh3.__version__}"
 
 
 def visible_text(text: str) -> str:

@@ -84,7 +84,7 @@ def finish_outgoing_mail(server, worker) -> None:
     few seconds at most."""
     from masthead.comments import outbox
 
-    outbox.flush(outbox.EXIT_WAIT)
+    outbox.close()
 
 
 def run(host: str, port: int, workers: int, threads: int, renders: int = 1) -> None:

@@ -185,32 +185,54 @@ def test_comment_html_is_made_once_when_saved_not_on_every_view(client, article,
 
 def test_comment_saved_without_its_html_still_shows_rendered(client, article, approved):
     comment = approved(body="line one\nline <two>")
-    Comment.objects.filter(pk=comment.pk).update(body_html="")  # as a raw import might leave it
+    Comment.objects.filter(pk=comment.pk).update(body_html="<p>stale</p>", html_version="")  # as before 0003
     shown = doc(client, article.url).select_one(f"#comment-{comment.pk} .comment__body")
     assert shown.p.decode_contents() == "line one<br/>line &lt;two&gt;"
 
 
-def test_bulk_created_and_erased_comments_keep_html_in_step_with_text(article):
+def test_html_made_by_other_rules_is_not_shown(client, article, approved):
+    comment = approved(body="current text")
+    Comment.objects.filter(pk=comment.pk).update(body_html="<p>old rules</p>", html_version="0+nh3-0.0.1")
+    assert doc(client, article.url).select_one(f"#comment-{comment.pk} .comment__body").get_text() == "current text"
+
+
+def test_every_way_of_writing_the_text_keeps_its_html_in_step(article, approved):
     from masthead.comments.personal_data import erase
 
+    def shown(pk):
+        return Comment.objects.get(pk=pk).html
+
     [made] = Comment.objects.bulk_create([Comment(article=article, author_name="B", author_email="b@example.org", body="in bulk", state="approved")])
-    assert Comment.objects.get(pk=made.pk).body_html == "<p>in bulk</p>"
+    assert shown(made.pk) == "<p>in bulk</p>" and Comment.objects.get(pk=made.pk).body_html == "<p>in bulk</p>"
+    Comment.objects.filter(pk=made.pk).update(body="by update")
+    assert shown(made.pk) == "<p>by update</p>"
+    made.body = "by bulk update"
+    Comment.objects.bulk_update([made], ["body"])
+    assert Comment.objects.get(pk=made.pk).body_html == "<p>by bulk update</p>"
+    made.state = "approved"
+    made.save(update_fields=["state"])  # the text untouched: its HTML stays
+    assert Comment.objects.get(pk=made.pk).body_html == "<p>by bulk update</p>"
     Comment.objects.create(article=article, parent=made, root=made, depth=1, author_name="R", author_email="r@example.org", body="reply", state="approved")
     erase("b@example.org")  # a tombstone, as others replied
     tomb = Comment.objects.get(pk=made.pk)
     assert (tomb.body, tomb.body_html, tomb.html) == ("", "", "")
 
 
-def test_migration_makes_the_html_of_comments_already_there(article, approved):
-    import importlib
+def test_stored_html_is_made_again_for_comments_without_it(article, approved, monkeypatch):
+    from io import StringIO
 
-    from django.apps import apps
+    from django.core.management import call_command
 
-    migration = importlib.import_module("masthead.comments.migrations.0003_comment_body_html")
+    import masthead.comments.models as models
+
     comments = [approved(body=f"older comment {i}\n\nsecond paragraph") for i in range(3)]
-    Comment.objects.filter(pk__in=[c.pk for c in comments]).update(body_html="")
-    migration.BATCH = 2  # a full batch and a partial one
-    migration.render_existing(apps, None)
+    current = approved(body="already stored")
+    Comment.objects.filter(pk__in=[c.pk for c in comments]).update(body_html="", html_version="")
+    monkeypatch.setattr(models.store_html, "__defaults__", (2,))  # a full batch, then a partial one
+    out = StringIO()
+    call_command("comments_html", stdout=out)
+    assert "stored the HTML of 3 comment(s)" in out.getvalue()
     assert set(Comment.objects.filter(pk__in=[c.pk for c in comments]).values_list("body_html", flat=True)) == {
         f"<p>older comment {i}</p><p>second paragraph</p>" for i in range(3)
     }
+    assert Comment.objects.get(pk=current.pk).body_html == "<p>already stored</p>"

@@ -36,6 +36,7 @@ def hung_mail(settings, monkeypatch):
     settings.EMAIL_BACKEND = f"{__name__}.HungBackend"
     HungBackend.entered, HungBackend.release, HungBackend.sent = threading.Event(), threading.Event(), []
     monkeypatch.setattr(outbox, "_queue", None)  # a thread and queue of this test's own
+    monkeypatch.setattr(outbox, "_closed", False)
     yield HungBackend
     HungBackend.release.set()
     assert outbox.flush(5)
@@ -104,3 +105,43 @@ def test_a_stopping_worker_sends_what_it_still_holds(hung_mail):
     threading.Timer(0.2, hung_mail.release.set).start()  # the mail server answers after a moment
     finish_outgoing_mail(server=None, worker=None)  # gunicorn's worker_exit hook
     assert hung_mail.sent == [["last@example.org"]]
+
+
+def test_a_worker_stopping_while_the_mail_server_hangs_says_what_it_leaves(hung_mail, caplog):
+    outbox.deliver(message("held@example.org"))
+    assert hung_mail.entered.wait(5)
+    outbox.deliver(message("waiting@example.org"))
+    with caplog.at_level(logging.ERROR, logger="masthead.comments.outbox"):
+        outbox.close(timeout=0.2)
+        outbox.close(timeout=5)  # atexit after worker_exit: done already, returns at once
+    assert "stopping with 1 comment email(s) waiting and one being sent" in caplog.text
+    assert hung_mail.sent == []
+
+
+def test_a_dead_outbox_thread_is_started_again(hung_mail, monkeypatch):
+    hung_mail.release.set()
+    with monkeypatch.context() as patched:
+        patched.setattr(outbox, "_run", lambda waiting: None)  # a thread that dies at once
+        outbox.deliver(message("first@example.org"))
+        outbox._thread.join(5)
+    outbox.deliver(message("second@example.org"))  # finds the thread dead, starts another
+    assert outbox.flush(5)
+    assert hung_mail.sent == [["first@example.org"], ["second@example.org"]]
+
+
+def test_serve_hands_gunicorn_the_exit_hook(monkeypatch):
+    from masthead.serving import server
+
+    seen = {}
+
+    class Recorder:
+        def __init__(self, options, threads, renders):
+            seen.update(options)
+
+        def run(self):
+            pass
+
+    monkeypatch.setattr(server, "MastheadServer", Recorder)
+    monkeypatch.setattr(server, "refuse_a_taken_port", lambda host, port: None)
+    server.run("127.0.0.1", 1, workers=1, threads=1)
+    assert seen["worker_exit"] is server.finish_outgoing_mail

@@ -1,0 +1,17 @@
+"""`masthead comments-html`: store every comment's HTML again after its rules changed."""
+
+from django.core.management.base import BaseCommand
+
+from masthead.comments.models import Comment, store_html
+from masthead.comments.text import RENDER_VERSION
+
+
+class Command(BaseCommand):
+    help = (
+        "Store the HTML of every comment whose stored HTML is missing or was made by other rules "
+        "or another sanitiser version (after an upgrade); pages render those as they read them meanwhile."
+    )
+
+    def handle(self, *args, **options):
+        stored = store_html(Comment)
+        self.stdout.write(f"stored the HTML of {stored} comment(s) (render version {RENDER_VERSION})")

@@ -1,0 +1,19 @@
+"""Store the HTML of the comments already there (Comment.body_html), a thousand per
+transaction: pages render any comment without it as they read it, so this may run while the
+site serves, and it never holds the table for long."""
+
+from django.db import migrations
+
+from masthead.comments.models import store_html
+
+
+def store_existing(apps, schema_editor):
+    store_html(apps.get_model("comments", "Comment"))
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [("comments", "0003_comment_body_html")]
+
+    operations = [migrations.RunPython(store_existing, migrations.RunPython.noop)]
