@@ -30,13 +30,17 @@ class CommentQuerySet(models.QuerySet):
 
     # The bulk writes skip `save()`; these keep a comment's HTML in step with its text.
 
-    def bulk_create(self, objs, *args, **kwargs) -> list:
+    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, update_conflicts=False,
+                    update_fields=None, unique_fields=None) -> list:
         objs = list(objs)
         for comment in objs:
             comment.render_html()
-        if kwargs.get("update_fields") and "body" in kwargs["update_fields"]:
-            kwargs["update_fields"] = [*kwargs["update_fields"], *HTML_FIELDS]
-        return super().bulk_create(objs, *args, **kwargs)
+        if update_fields and "body" in update_fields:
+            update_fields = [*update_fields, *HTML_FIELDS]
+        return super().bulk_create(
+            objs, batch_size=batch_size, ignore_conflicts=ignore_conflicts, update_conflicts=update_conflicts,
+            update_fields=update_fields, unique_fields=unique_fields,
+        )
 
     def bulk_update(self, objs, fields, *args, **kwargs) -> int:
         objs = list(objs)
@@ -47,10 +51,13 @@ class CommentQuerySet(models.QuerySet):
         return super().bulk_update(objs, fields, *args, **kwargs)
 
     def update(self, **kwargs) -> int:
-        """A new text by queryset, without its HTML, is rendered as it is read (what was stored
-        is cleared). bulk_update, above, comes through here with both."""
+        """A new text by queryset gets its HTML with it; one given as an expression is
+        rendered as it is read (what was stored is cleared). bulk_update, above, comes through
+        here with its own HTML."""
         if "body" in kwargs and "body_html" not in kwargs:
-            kwargs.update(body_html="", html_version="")
+            body = kwargs["body"]
+            made = (html_of(body), RENDER_VERSION) if isinstance(body, str) else ("", "")
+            kwargs.update(zip(HTML_FIELDS, made))
         return super().update(**kwargs)
 
 
@@ -70,12 +77,13 @@ class Comment(models.Model):
     author_email = models.EmailField(max_length=254, db_index=True)
     body = models.TextField()
     # `body` as shown (text.render), made whenever the text is written: a comment is written
-    # once and read on every view of its article, where rendering it cost a twentieth of the
-    # page. `html` uses it only when `html_version` is the current text.RENDER_VERSION, and
-    # renders the text as it is read otherwise (comments from before this field, or a change
-    # of the rules or the sanitiser since).
-    body_html = models.TextField(blank=True, editable=False)
-    html_version = models.CharField(max_length=40, blank=True, editable=False)
+    # once and read on every view of its article, where rendering it was about 3 % of the
+    # uncached page's Python calls. `html` uses it only when `html_version` is the current
+    # text.RENDER_VERSION, and renders the text as it is read otherwise (comments from before
+    # this field, or a change of the rules or the sanitiser since). The database defaults let
+    # processes of the previous release go on posting while the migration runs.
+    body_html = models.TextField(blank=True, default="", db_default="", editable=False)
+    html_version = models.CharField(max_length=40, blank=True, default="", db_default="", editable=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     hold_reasons = models.CharField(max_length=200, blank=True, help_text="Why the comment was held, if it was")
     spam_score = models.FloatField(null=True, blank=True)
@@ -120,11 +128,7 @@ class Comment(models.Model):
 
     @cached_property
     def html(self) -> str:
-        if not self.body:  # erased or deleted: whatever was made from it goes too
-            return ""
-        if self.html_version == RENDER_VERSION:
-            return self.body_html
-        return render(self.body)
+        return self.body_html if self.html_version == RENDER_VERSION else html_of(self.body)
 
     @property
     def display_depth(self) -> int:

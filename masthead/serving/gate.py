@@ -21,8 +21,7 @@ any render in progress.
 
 The cost: a render that waits (a slow query, a Varnish ban up to VARNISH_TIMEOUT) delays the
 renders queued behind it in the same process, as under gunicorn's sync worker; the other
-processes go on. Comment emails are sent by a thread of their own (comments/outbox.py) for this
-reason. Threads queued at the gate still occupy the pool, so under a long queue an upload waits
+processes go on. Emails are sent by a thread of their own (masthead/mail.py) for this reason. Threads queued at the gate still occupy the pool, so under a long queue an upload waits
 for a free thread.
 """
 

@@ -80,11 +80,11 @@ def refuse_a_taken_port(host: str, port: int) -> None:
 
 
 def finish_outgoing_mail(server, worker) -> None:
-    """A stopping worker sends the comment emails it still holds (comments/outbox.py), for a
-    few seconds at most."""
-    from masthead.comments import outbox
+    """A stopping worker sends the emails it still holds (masthead/mail.py), for a few seconds
+    at most."""
+    from masthead import mail
 
-    outbox.close()
+    mail.close()
 
 
 def run(host: str, port: int, workers: int, threads: int, renders: int = 1) -> None:

@@ -223,15 +223,22 @@ MASTHEAD_CACHE_PREFIX = os.environ.get("MASTHEAD_CACHE_PREFIX", "masthead:pages"
 MASTHEAD_CACHE_DEBUG_HEADERS = env_bool("MASTHEAD_CACHE_DEBUG_HEADERS", False)  # X-Cache-Process: <pid>
 MASTHEAD_CACHE_PURGERS: list[str] = []
 
-# Comment emails: printed to the console unless an SMTP server is configured.
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Emails (comment notices, workflow notices, password resets): printed to the console unless
+# an SMTP server is configured. The EMAIL_BACKEND variable names what sends them; the site hands
+# every message to a thread beside the requests first (masthead/mail.py), unless
+# MASTHEAD_MAIL_IN_BACKGROUND=0 has the request send it itself.
+MASTHEAD_EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = (
+    "masthead.mail.BackgroundEmailBackend"
+    if env_bool("MASTHEAD_MAIL_IN_BACKGROUND", True)
+    else MASTHEAD_EMAIL_BACKEND
+)
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 # Seconds before a mail server that stopped answering fails the send (Django waits forever by
 # default), so that one hung connection cannot stall the notices queued behind it.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
-# Comment notifications go out from a thread beside the requests (comments/outbox.py).
-MASTHEAD_MAIL_IN_BACKGROUND = env_bool("MASTHEAD_MAIL_IN_BACKGROUND", True)
+
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "newsroom@localhost")
 
 # Varnish in front of masthead (deploy/varnish/): its pages are banned by surrogate key after

@@ -28,6 +28,3 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
 MASTHEAD_PAGE_CACHE = False
 MASTHEAD_CACHE_PREFIX = f"masthead-test-{os.getpid()}:pages"
 MASTHEAD_CACHE_SIGNAL_FILE = ""  # not in a developer's var/ (tests/caching sets their own)
-# Tests read the sent mail right after the request; tests/comments/test_outbox.py covers the
-# thread that sends it in production.
-MASTHEAD_MAIL_IN_BACKGROUND = False

@@ -197,6 +197,9 @@ def test_html_made_by_other_rules_is_not_shown(client, article, approved):
 
 
 def test_every_way_of_writing_the_text_keeps_its_html_in_step(article, approved):
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
     from masthead.comments.personal_data import erase
 
     def shown(pk):
@@ -205,7 +208,9 @@ def test_every_way_of_writing_the_text_keeps_its_html_in_step(article, approved)
     [made] = Comment.objects.bulk_create([Comment(article=article, author_name="B", author_email="b@example.org", body="in bulk", state="approved")])
     assert shown(made.pk) == "<p>in bulk</p>" and Comment.objects.get(pk=made.pk).body_html == "<p>in bulk</p>"
     Comment.objects.filter(pk=made.pk).update(body="by update")
-    assert shown(made.pk) == "<p>by update</p>"
+    assert Comment.objects.get(pk=made.pk).body_html == shown(made.pk) == "<p>by update</p>"
+    Comment.objects.filter(pk=made.pk).update(body=Concat(F("body"), Value(", and more")))  # an expression
+    assert (Comment.objects.get(pk=made.pk).body_html, shown(made.pk)) == ("", "<p>by update, and more</p>")
     made.body = "by bulk update"
     Comment.objects.bulk_update([made], ["body"])
     assert Comment.objects.get(pk=made.pk).body_html == "<p>by bulk update</p>"
@@ -218,19 +223,16 @@ def test_every_way_of_writing_the_text_keeps_its_html_in_step(article, approved)
     assert (tomb.body, tomb.body_html, tomb.html) == ("", "", "")
 
 
-def test_stored_html_is_made_again_for_comments_without_it(article, approved, monkeypatch):
+def test_stored_html_is_made_again_for_comments_without_it(article, approved):
     from io import StringIO
 
     from django.core.management import call_command
 
-    import masthead.comments.models as models
-
     comments = [approved(body=f"older comment {i}\n\nsecond paragraph") for i in range(3)]
     current = approved(body="already stored")
     Comment.objects.filter(pk__in=[c.pk for c in comments]).update(body_html="", html_version="")
-    monkeypatch.setattr(models.store_html, "__defaults__", (2,))  # a full batch, then a partial one
     out = StringIO()
-    call_command("comments_html", stdout=out)
+    call_command("comments_html", "--batch", "2", stdout=out)  # a full batch, then a partial one
     assert "stored the HTML of 3 comment(s)" in out.getvalue()
     assert set(Comment.objects.filter(pk__in=[c.pk for c in comments]).values_list("body_html", flat=True)) == {
         f"<p>older comment {i}</p><p>second paragraph</p>" for i in range(3)

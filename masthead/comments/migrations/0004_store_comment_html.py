@@ -1,6 +1,7 @@
 """Store the HTML of the comments already there (Comment.body_html), a thousand per
-transaction: pages render any comment without it as they read it, so this may run while the
-site serves, and it never holds the table for long."""
+transaction: pages render any comment without it as they read it, and 0003's database defaults
+let the previous release go on posting, so this may run while the site serves; it never holds
+the table for long."""
 
 from django.db import migrations
 

@@ -1,6 +1,6 @@
 """`masthead comments-html`: store every comment's HTML again after its rules changed."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from masthead.comments.models import Comment, store_html
 from masthead.comments.text import RENDER_VERSION
@@ -12,6 +12,11 @@ class Command(BaseCommand):
         "or another sanitiser version (after an upgrade); pages render those as they read them meanwhile."
     )
 
-    def handle(self, *args, **options):
-        stored = store_html(Comment)
+    def add_arguments(self, parser):
+        parser.add_argument("--batch", type=int, default=1000, help="comments per transaction (default 1000)")
+
+    def handle(self, *args, batch, **options):
+        if batch < 1:
+            raise CommandError("--batch must be at least 1")
+        stored = store_html(Comment, batch)
         self.stdout.write(f"stored the HTML of {stored} comment(s) (render version {RENDER_VERSION})")
