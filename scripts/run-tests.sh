@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Every test, in the order a failure is cheapest to find:
-#   1. the suite on SQLite (always);
-#   2. the suite again on PostgreSQL with the Redis cache (when they answer on 127.0.0.1);
-#   3. the crash test: SIGKILL a real server under comment load, on SQLite and PostgreSQL;
-#   4. the browser tests in Debian's Chromium (when /usr/bin/chromium exists).
+# Every test, in two lanes side by side (this kind of machine has two cores, and each pass keeps
+# one busy, so side by side they take about half as long as in turn):
+#   lane 1: the suite on SQLite (always); then the crash test (SIGKILL a real server under
+#           comment load, on SQLite and PostgreSQL); then the browser tests in Debian's
+#           Chromium (when /usr/bin/chromium exists);
+#   lane 2: the suite again on PostgreSQL with the Redis cache (when they answer on 127.0.0.1),
+#           less the tests marked one_pass: those drive real processes on SQLite data of their
+#           own and cannot give another result here (tests/conftest.py).
+# Each step's output is printed whole, in that order, once both lanes are done.
 # On a developer's machine a missing PostgreSQL, Redis or Chromium is reported and skipped;
 # with CI=true it is a failure, so CI can never pass without having run them.
 set -uo pipefail
@@ -14,20 +18,19 @@ REDIS=${MASTHEAD_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 CHROMIUM=${CHROME_PATH:-/usr/bin/chromium}
 failed=()
 skipped=()
+LOGS=$(mktemp -d)
+trap 'rm -rf "$LOGS"' EXIT
 
-run() {  # run NAME CMD...: a pytest exit of 5 (no tests collected) counts as a failure too
-  local name=$1; shift
-  echo; echo "==> $name"
-  "$@"; local rc=$?
-  if [ $rc -ne 0 ]; then failed+=("$name (exit $rc)"); fi
+step() {  # step N NAME CMD...: run CMD, keeping its output and exit code as step N
+  local n=$1; echo "$2" >"$LOGS/$n.name"; shift 2
+  "$@" >"$LOGS/$n.log" 2>&1
+  echo $? >"$LOGS/$n.rc"
 }
 
 missing() {  # missing WHAT: fail under CI, skip with a warning elsewhere
   if [ "${CI:-}" = "true" ]; then failed+=("$1: not available, and CI=true requires it")
   else skipped+=("$1"); fi
 }
-
-run "tests on SQLite" env -u DATABASE_URL -u REDIS_URL "$BIN/pytest" tests -q -m "not crash" "$@"
 
 pg_ok=$("$BIN/python" - "$PG_URL" <<'PY'
 import sys, psycopg
@@ -45,22 +48,34 @@ except Exception as exc:
     print(f"no: {exc}", file=sys.stderr)
 PY
 )
+[ "$pg_ok" = yes ] || missing "PostgreSQL at $PG_URL"
+[ "$redis_ok" = yes ] || missing "Redis at $REDIS"
+[ -x "$CHROMIUM" ] || missing "Chromium at $CHROMIUM (apt-get install chromium)"
+
+echo "running the test lanes; each step's output follows when both are done"
+(
+  step 1 "tests on SQLite" env -u DATABASE_URL -u REDIS_URL "$BIN/pytest" tests -q -m "not crash" "$@"
+  # The crash test starts its own servers on both databases (it fails itself under CI=true
+  # when PostgreSQL is missing), so it runs once, outside the two passes.
+  step 3 "crash test (SIGKILL under load)" env -u DATABASE_URL -u REDIS_URL "$BIN/pytest" tests -q -m crash "$@"
+  if [ -x "$CHROMIUM" ]; then
+    step 4 "browser tests (Chromium)" env -u DATABASE_URL -u REDIS_URL "$BIN/pytest" e2e -q "$@"
+  fi
+) &
 if [ "$pg_ok" = yes ] && [ "$redis_ok" = yes ]; then
-  run "tests on PostgreSQL + Redis" env DATABASE_URL="$PG_URL" REDIS_URL="$REDIS" "$BIN/pytest" tests -q -m "not crash" "$@"
-else
-  [ "$pg_ok" = yes ] || missing "PostgreSQL at $PG_URL"
-  [ "$redis_ok" = yes ] || missing "Redis at $REDIS"
+  step 2 "tests on PostgreSQL + Redis" env DATABASE_URL="$PG_URL" REDIS_URL="$REDIS" \
+    "$BIN/pytest" tests -q -m "not crash and not one_pass" "$@" &
 fi
+wait
 
-# The crash test starts its own servers on both databases (it fails itself under CI=true when
-# PostgreSQL is missing), so it runs once, outside the two passes above.
-run "crash test (SIGKILL under load)" env -u DATABASE_URL -u REDIS_URL "$BIN/pytest" tests -q -m crash "$@"
-
-if [ -x "$CHROMIUM" ]; then
-  run "browser tests (Chromium)" env -u DATABASE_URL -u REDIS_URL "$BIN/pytest" e2e -q "$@"
-else
-  missing "Chromium at $CHROMIUM (apt-get install chromium)"
-fi
+for n in 1 2 3 4; do
+  [ -f "$LOGS/$n.name" ] || continue
+  name=$(cat "$LOGS/$n.name")
+  echo; echo "==> $name"
+  cat "$LOGS/$n.log"
+  rc=$(cat "$LOGS/$n.rc" 2>/dev/null || echo 1)
+  if [ "$rc" -ne 0 ]; then failed+=("$name (exit $rc)"); fi
+done
 
 echo
 for s in "${skipped[@]}"; do echo "SKIPPED: $s"; done

@@ -15,6 +15,26 @@ from masthead.importers.service import body_from_paragraphs
 from masthead.news.models import ArticleByline, ArticlePage, Author, HomePage, SectionPage
 from tests.cli_support import migrated_dir, migrated_template  # noqa: F401 (shared fixtures)
 
+# scripts/run-tests.sh runs the suite on SQLite and again on PostgreSQL with Redis. A module
+# marked `own_data` drives real `masthead` processes on data directories of their own (SQLite,
+# tests/cli_support.py: masthead_env) or touches no database at all. Its tests that ask for
+# nothing of the run's own (database, cache, settings) give the same result in both passes, so
+# they are marked `one_pass` here and the PostgreSQL pass leaves them out (-m "not one_pass").
+RUN_STATE_FIXTURES = {
+    "db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+    "client", "admin_client", "admin_user", "django_user_model", "rf", "settings", "live_server",
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if (
+            item.get_closest_marker("own_data")
+            and not item.get_closest_marker("django_db")
+            and not RUN_STATE_FIXTURES & set(item.fixturenames)
+        ):
+            item.add_marker(pytest.mark.one_pass)
+
 REPO = Path(__file__).resolve().parent.parent
 SEED_FILE = REPO / "masthead" / "demo" / "seed-article.txt"
 

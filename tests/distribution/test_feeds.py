@@ -583,10 +583,9 @@ def _queries_for(client, url: str) -> int:
     return len(captured)
 
 
-@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
-def test_a_feed_costs_the_same_for_5_and_50_articles(
-    client, make_section, make_article, make_author, make_image, fmt
-):
+def test_every_feed_costs_the_same_for_5_and_50_articles(client, make_section, make_article, make_author, make_image):
+    """One data set for the three formats: building fifty illustrated articles is most of the
+    test's time."""
     world = make_section("World")
     authors = [make_author() for _ in range(3)]
     tags = [Tag.objects.create(name=f"Topic {i}") for i in range(3)]
@@ -610,12 +609,13 @@ def test_a_feed_costs_the_same_for_5_and_50_articles(
             ]
             article.save_revision().publish()
 
+    formats = ("rss", "atom", "json")
     add(5, 0)
-    small = _queries_for(client, f"/feeds/{fmt}/")
+    small = {fmt: _queries_for(client, f"/feeds/{fmt}/") for fmt in formats}
     add(45, 5)
-    large = _queries_for(client, f"/feeds/{fmt}/")
+    large = {fmt: _queries_for(client, f"/feeds/{fmt}/") for fmt in formats}
     assert small == large
-    assert large <= 16
+    assert max(large.values()) <= 16, large
 
 
 # --- autodiscovery -------------------------------------------------------------------------------

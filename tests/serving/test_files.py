@@ -13,10 +13,14 @@ import time
 
 from whitenoise.responders import SlicedFile
 
+import pytest
+
 from masthead.serving import files
 from masthead.serving.files import SLICE_BYTES, FilesFromLoop, FileWrapper, HandedOver
 
 from .support import get, module_server
+
+pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
 
 
 def _sent(app, method: str = "GET") -> list[dict]:

@@ -14,6 +14,8 @@ from masthead.serving.gate import STREAMS_BODY, RenderGate
 
 from .support import get, module_server
 
+pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
+
 
 class HeldApp:
     """A WSGI application that stays inside until released, counting who is inside."""

@@ -12,6 +12,8 @@ from tests.cli_support import MASTHEAD, masthead_env
 
 from .support import SECRET, free_port, get, module_server
 
+pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
+
 
 # --- Refusals ---------------------------------------------------------------------------------
 

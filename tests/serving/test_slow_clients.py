@@ -16,7 +16,11 @@ import time
 from pathlib import Path
 
 
+import pytest
+
 from .support import get, module_server
+
+pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
 
 SLOWLORIS = 40  # connections trickling a request header, one byte each TRICKLE seconds
 SLOW_READERS = 10  # connections reading a large response a few bytes a second

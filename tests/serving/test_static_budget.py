@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from masthead.serving.staticfiles import minify
 from tests.cli_support import MASTHEAD, masthead_env
+
+pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
 
 ARTICLE_SCRIPTS = ["masthead/js/share.js", "comments/comments.js"]
 ARTICLE_STYLES = ["masthead/css/site.css"]

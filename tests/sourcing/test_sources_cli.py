@@ -8,6 +8,8 @@ import pytest
 
 from tests.cli_support import masthead
 
+pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
+
 SEED = Path(__file__).parent / "seed" / "seed-article.txt"
 PAGE = """<!doctype html><html lang="en"><head><title>Bridge to reopen | The Valley Post</title></head>
 <body><nav><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a></nav>
