@@ -238,7 +238,6 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 # Seconds before a mail server that stopped answering fails the send (Django waits forever by
 # default), so that one hung connection cannot stall the notices queued behind it.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
-
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "newsroom@localhost")
 
 # Varnish in front of masthead (deploy/varnish/): its pages are banned by surrogate key after
