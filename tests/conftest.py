@@ -19,7 +19,8 @@ from tests.cli_support import migrated_dir, migrated_template  # noqa: F401 (sha
 # marked `own_data` drives real `masthead` processes on data directories of their own (SQLite,
 # tests/cli_support.py: masthead_env) or touches no database at all. Its tests that ask for
 # nothing of the run's own (database, cache, settings) give the same result in both passes, so
-# they are marked `one_pass` here and the PostgreSQL pass leaves them out (-m "not one_pass").
+# they are marked `one_pass` here: both passes leave them out (-m "not one_pass"), and they
+# run once on their own (-m one_pass).
 RUN_STATE_FIXTURES = {
     "db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
     "client", "admin_client", "admin_user", "django_user_model", "rf", "settings", "live_server",
