@@ -146,7 +146,7 @@ def test_serve_hands_gunicorn_the_exit_hook(monkeypatch):
     seen = {}
 
     class Recorder:
-        def __init__(self, options, threads, renders):
+        def __init__(self, options, threads, renders, **more):
             seen.update(options)
 
         def run(self):

@@ -35,7 +35,9 @@ from whitenoise.responders import SlicedFile
 from .bridge import ASGIApp, Message, Receive, Scope, Send
 
 SLICE_BYTES = 64 * 1024  # read and sent at a time: asyncio's default write buffer high-water mark
-SEND_IDLE_SECONDS = 60.0  # to make room for the next slice, or the sending stops (cf. nginx's send_timeout)
+# To make room for the next slice, or the sending stops (cf. nginx's send_timeout): the default
+# of `masthead serve --send-timeout`, which also limits unsent data in the kernel (server.py).
+SEND_IDLE_SECONDS = 60.0
 # Django's own wrappers around an open file, unwrapped to reach it. Not their subclasses: one
 # that overrides read() (a decrypting storage, say) must be read through it, in the thread.
 PLAIN_WRAPPERS = (File, FieldFile, ImageFieldFile)
@@ -131,17 +133,19 @@ def _content_length(start: Message) -> int | None:
     return None
 
 
-async def send_file(handed: HandedOver, send: Send, promised: int | None = None) -> None:
+async def send_file(
+    handed: HandedOver, send: Send, promised: int | None = None, idle_seconds: float = SEND_IDLE_SECONDS
+) -> None:
     """Send the file in slices, each once the client has taken the one before (the server's
     `send` waits for its buffer to drain), and no more than the `promised` Content-Length
     should the file have grown since Django measured it. Disk reads go to the loop's default
     executor, a moment each, never waiting on the client.
 
-    A client that has not made room for the next slice within SEND_IDLE_SECONDS (the server
+    A client that has not made room for the next slice within `idle_seconds` (the server
     waits until its buffer is down to 16 KB, so about 48 KB must have been taken) is given up:
     ReaderStalled. That frees the file and the loop's task. The connection is left to gunicorn,
-    which closes it, but asyncio keeps a socket with unsent data open until it is taken, and
-    ASGI has no way to abort it: a proxy in front, with its own send timeout, is what ends those."""
+    which closes it; asyncio would keep a socket with unsent data open until it is taken, and
+    ASGI has no way to abort it, so the kernel does (`TCP_USER_TIMEOUT`, masthead.serving.server)."""
     loop = asyncio.get_running_loop()
     length = handed.length if promised is None else min(handed.length, promised)
     offset, end = handed.offset, handed.offset + length
@@ -154,17 +158,18 @@ async def send_file(handed: HandedOver, send: Send, promised: int | None = None)
             offset += len(chunk)
             try:
                 await asyncio.wait_for(
-                    send({"type": "http.response.body", "body": chunk, "more_body": True}), SEND_IDLE_SECONDS
+                    send({"type": "http.response.body", "body": chunk, "more_body": True}), idle_seconds
                 )
             except TimeoutError:
-                raise ReaderStalled(f"too little taken in {SEND_IDLE_SECONDS:.0f} s") from None
+                raise ReaderStalled(f"too little taken in {idle_seconds:g} s") from None
 
 
 class FilesFromLoop:
     """ASGI middleware around a2wsgi: a handed-over file is sent from here, not the thread."""
 
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, idle_seconds: float = SEND_IDLE_SECONDS):
         self.app = app
+        self.idle_seconds = idle_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -183,7 +188,7 @@ class FilesFromLoop:
             elif scope["method"] == "HEAD":  # the headers are the answer
                 body.file.close()
             else:
-                await send_file(body, send, promised)
+                await send_file(body, send, promised, self.idle_seconds)
 
         try:
             await self.app(scope, receive, send_files)

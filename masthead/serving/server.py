@@ -33,6 +33,15 @@ Why these settings:
   queued on a worker that is restarting are reset, so restarts should be rare (they are: no
   max_requests).
 * `timeout` 30 s: a process whose event loop stops answering is restarted. `keepalive` 5 s.
+* `send_timeout` (default 60 s, `masthead serve --send-timeout`): a connection whose client
+  has taken nothing of what was sent to it for that long is dropped by the kernel
+  (`TCP_USER_TIMEOUT` on the listening sockets, which every accepted connection inherits), and
+  a file's sending stops (masthead.serving.files). Without it, a client that opened its window
+  to nothing kept its socket and the unsent part of a response after the sending stopped:
+  asyncio closes such a transport only once its buffer is taken, and ASGI cannot abort one. It
+  also drops a client that vanished with data in flight, after that time rather than after
+  the kernel's 15 minutes of retransmissions. A paused download of more than the socket
+  buffers hold is cut as well, as nginx's `send_timeout` does.
 * `asgi_lifespan` off: Django has no startup or shutdown hooks to run.
 * `preload_app`: the application is imported once in the master and shared copy-on-write.
 """
@@ -41,8 +50,11 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any, Callable
 
 from gunicorn.app.base import BaseApplication
+
+from masthead.serving.files import SEND_IDLE_SECONDS
 
 
 def default_workers() -> int:
@@ -50,10 +62,11 @@ def default_workers() -> int:
 
 
 class MastheadServer(BaseApplication):
-    def __init__(self, options: dict, threads: int, renders: int):
+    def __init__(self, options: dict, threads: int, renders: int, send_timeout: float = SEND_IDLE_SECONDS):
         self.options = options
         self.threads = threads
         self.renders = renders
+        self.send_timeout = send_timeout
         super().__init__()
 
     def load_config(self) -> None:
@@ -63,7 +76,7 @@ class MastheadServer(BaseApplication):
     def load(self):
         from masthead.serving.bridge import asgi_application
 
-        return asgi_application(self.threads, self.renders)
+        return asgi_application(self.threads, self.renders, self.send_timeout)
 
 
 def refuse_a_taken_port(host: str, port: int) -> None:
@@ -79,6 +92,22 @@ def refuse_a_taken_port(host: str, port: int) -> None:
             raise SystemExit(f"masthead serve: {host}:{port} is already in use ({exc.strerror})") from None
 
 
+def dropping_stalled_readers(seconds: float) -> Callable[[Any, Any], None]:
+    """gunicorn's `post_fork` hook: the worker's listening sockets (its own, with `reuse_port`)
+    get `TCP_USER_TIMEOUT`, so the kernel resets a connection whose sent data has stayed
+    unacknowledged, or unsent behind a closed window, for `seconds` (see the module's
+    docstring). Only TCP has it, and only Linux: elsewhere the sockets are left as they are."""
+
+    def post_fork(server, worker) -> None:
+        if not hasattr(socket, "TCP_USER_TIMEOUT"):
+            return
+        for listener in worker.sockets:
+            if listener.family in (socket.AF_INET, socket.AF_INET6):
+                listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, round(seconds * 1000))
+
+    return post_fork
+
+
 def finish_outgoing_mail(server, worker) -> None:
     """A stopping worker sends the emails it still holds (masthead/mail.py), for a few seconds
     at most."""
@@ -87,7 +116,9 @@ def finish_outgoing_mail(server, worker) -> None:
     mail.close()
 
 
-def run(host: str, port: int, workers: int, threads: int, renders: int = 1) -> None:
+def run(
+    host: str, port: int, workers: int, threads: int, renders: int = 1, send_timeout: float = SEND_IDLE_SECONDS
+) -> None:
     refuse_a_taken_port(host, port)
     MastheadServer(
         {
@@ -103,8 +134,10 @@ def run(host: str, port: int, workers: int, threads: int, renders: int = 1) -> N
             "reuse_port": True,
             # No gunicornc socket: two servers on one machine would otherwise share its path.
             "control_socket_disable": True,
+            "post_fork": dropping_stalled_readers(send_timeout),
             "worker_exit": finish_outgoing_mail,
         },
         threads=threads,
         renders=renders,
+        send_timeout=send_timeout,
     ).run()

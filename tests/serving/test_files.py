@@ -15,7 +15,6 @@ from whitenoise.responders import SlicedFile
 
 import pytest
 
-from masthead.serving import files
 from masthead.serving.files import SLICE_BYTES, FilesFromLoop, FileWrapper, HandedOver
 
 from .support import get, module_server
@@ -107,8 +106,10 @@ def test_what_is_not_a_plain_file_is_read_in_the_thread_as_before():
     assert not any(isinstance(c, HandedOver) for c in chunks)
 
 
-# `masthead serve` with a single thread: one reader holding it would stop everything.
-one_thread = module_server("--workers", "1", "--threads", "1")
+# `masthead serve` with a single thread: one reader holding it would stop everything. Its send
+# timeout is short, so that a reader who takes nothing is dropped within a test.
+SEND_TIMEOUT = 2
+one_thread = module_server("--workers", "1", "--threads", "1", "--send-timeout", str(SEND_TIMEOUT))
 
 
 def test_a_slow_reader_of_a_large_upload_holds_no_thread(one_thread):
@@ -138,6 +139,41 @@ def test_a_slow_reader_of_a_large_upload_holds_no_thread(one_thread):
         reader.close()
     assert waited < 5, f"the admin login page waited {waited:.1f} s behind a slow reader"
     assert status == 200 and b"<form" in body
+
+
+def test_a_reader_who_takes_nothing_loses_the_connection_not_only_the_file(one_thread):
+    """Once the sending stops, the connection must go too: asyncio keeps a socket open with the
+    unsent rest of the response until the client takes it, so a client that never does would
+    hold both for as long as it liked. The kernel resets it (TCP_USER_TIMEOUT): the client
+    sees the reset, never the clean end of a short body."""
+    media = one_thread["data"] / "media"
+    media.mkdir(exist_ok=True)
+    with open(media / "never-read.bin", "wb") as f:
+        f.truncate(64 * 1024 * 1024)
+    reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window
+    try:
+        reader.connect(("127.0.0.1", one_thread["port"]))
+        reader.sendall(b"GET /media/never-read.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        reader.settimeout(10)
+        assert reader.recv(16).startswith(b"HTTP/1.1 200")
+        time.sleep(SEND_TIMEOUT + 3)  # taking nothing meanwhile: the window stays shut
+        taken, outcome = 0, "still open"
+        for _ in range(10_000):  # what was buffered before the reset, if anything, then the reset
+            try:
+                chunk = reader.recv(1 << 20)
+            except ConnectionResetError:
+                outcome = "reset"
+                break
+            except TimeoutError:
+                break
+            if not chunk:
+                outcome = "closed cleanly"
+                break
+            taken += len(chunk)
+    finally:
+        reader.close()
+    assert outcome == "reset", f"{outcome} after {taken:,} bytes"
 
 
 def test_a_file_arrives_whole_and_head_has_only_headers(one_thread):
@@ -208,8 +244,7 @@ def test_a_file_inside_djangos_file_wrapper_is_handed_over(tmp_path):
     handed.file.close()
 
 
-def test_a_reader_who_takes_nothing_is_cut_off_and_the_file_closed(tmp_path, monkeypatch):
-    monkeypatch.setattr(files, "SEND_IDLE_SECONDS", 0.2)
+def test_a_reader_who_takes_nothing_is_cut_off_and_the_file_closed(tmp_path):
     path = tmp_path / "picture.bin"
     path.write_bytes(b"x" * (3 * SLICE_BYTES))
     handed = _hand_over(open(path, "rb"))
@@ -228,7 +263,7 @@ def test_a_reader_who_takes_nothing_is_cut_off_and_the_file_closed(tmp_path, mon
         return {"type": "http.request", "body": b"", "more_body": False}
 
     started = time.monotonic()
-    asyncio.run(FilesFromLoop(app)({"type": "http", "method": "GET"}, receive, send))  # no exception
+    asyncio.run(FilesFromLoop(app, idle_seconds=0.2)({"type": "http", "method": "GET"}, receive, send))
     assert time.monotonic() - started < 5
     assert [len(body) for body in taken] == [SLICE_BYTES]  # nor the final empty message
     assert handed.file.closed

@@ -51,6 +51,14 @@ def test_refuses_fewer_than_one_before_doing_anything(tmp_path, option):
     assert not (tmp_path / "static").exists() and not list(tmp_path.glob("*.sqlite3"))
 
 
+def test_refuses_a_send_timeout_under_a_second_before_doing_anything(tmp_path):
+    result = refuse(tmp_path, "--send-timeout", "0.5", "--migrate", SECRET_KEY=SECRET)
+    assert result.returncode != 0
+    assert "--send-timeout must be at least 1 (seconds)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "static").exists() and not list(tmp_path.glob("*.sqlite3"))
+
+
 def test_refuses_debug_on(tmp_path):
     result = refuse(tmp_path, SECRET_KEY=SECRET, DEBUG="1")
     assert result.returncode != 0

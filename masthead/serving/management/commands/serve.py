@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from masthead.serving.files import SEND_IDLE_SECONDS
 from masthead.serving.server import default_workers, run
 
 
@@ -20,11 +21,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--renders", type=int, default=1, help="requests rendered at once per worker (masthead/serving/gate.py)"
         )
+        parser.add_argument(
+            "--send-timeout",
+            type=float,
+            default=SEND_IDLE_SECONDS,
+            help="seconds a client may take nothing of a response before it is disconnected",
+        )
         parser.add_argument("--migrate", action="store_true", help="apply database migrations first")
 
-    def handle(self, *args, host, port, workers, threads, renders, migrate, **options):
+    def handle(self, *args, host, port, workers, threads, renders, send_timeout, migrate, **options):
         if min(workers, threads, renders) < 1:
             raise CommandError("--workers, --threads and --renders must be at least 1")
+        if not send_timeout >= 1:  # also refuses nan
+            raise CommandError("--send-timeout must be at least 1 (seconds)")
         if settings.SECRET_KEY == settings.DEMO_SECRET_KEY:
             raise CommandError(
                 "refusing to serve with the demo secret key: set SECRET_KEY in the environment "
@@ -39,4 +48,4 @@ class Command(BaseCommand):
             f"masthead serving on http://{host}:{port}/ with {workers} workers × {threads} threads, "
             f"{min(renders, threads)} rendering at once"
         )
-        run(host, port, workers, threads, renders)
+        run(host, port, workers, threads, renders, send_timeout)
