@@ -112,21 +112,32 @@ SEND_TIMEOUT = 2
 one_thread = module_server("--workers", "1", "--threads", "1", "--send-timeout", str(SEND_TIMEOUT))
 
 
-def test_a_slow_reader_of_a_large_upload_holds_no_thread(one_thread):
-    media = one_thread["data"] / "media"
+def reader_taking_nothing(server: dict, name: str) -> socket.socket:
+    """A connection that has asked for a 64 MB upload (far more than the socket buffers and
+    a2wsgi's queue hold), had its first bytes, and then takes nothing: its window is small and
+    stays shut until it reads."""
+    media = server["data"] / "media"
     media.mkdir(exist_ok=True)
-    big = media / "slow-reader.bin"
-    with open(big, "wb") as f:
-        f.truncate(64 * 1024 * 1024)  # far more than the socket buffers and a2wsgi's queue hold
-    # Once before, so the measured request costs a render, not the process's first one.
-    assert get(one_thread["base"] + "/admin/login/", timeout=30)[0] == 200
+    with open(media / name, "wb") as f:
+        f.truncate(64 * 1024 * 1024)
     reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window
     try:
-        reader.connect(("127.0.0.1", one_thread["port"]))
-        reader.sendall(b"GET /media/slow-reader.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        reader.connect(("127.0.0.1", server["port"]))
+        reader.sendall(f"GET /media/{name} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
         reader.settimeout(10)
-        assert reader.recv(16).startswith(b"HTTP/1.1 200")  # it is being sent, and never read
+        assert reader.recv(16).startswith(b"HTTP/1.1 200")  # it is being sent
+    except BaseException:
+        reader.close()
+        raise
+    return reader
+
+
+def test_a_slow_reader_of_a_large_upload_holds_no_thread(one_thread):
+    # Once before, so the measured request costs a render, not the process's first one.
+    assert get(one_thread["base"] + "/admin/login/", timeout=30)[0] == 200
+    reader = reader_taking_nothing(one_thread, "slow-reader.bin")
+    try:
         time.sleep(1.0)
         started = time.monotonic()
         # A page no cache answers: it needs the process's only thread.
@@ -146,18 +157,9 @@ def test_a_reader_who_takes_nothing_loses_the_connection_not_only_the_file(one_t
     unsent rest of the response until the client takes it, so a client that never does would
     hold both for as long as it liked. The kernel resets it (TCP_USER_TIMEOUT): the client
     sees the reset, never the clean end of a short body."""
-    media = one_thread["data"] / "media"
-    media.mkdir(exist_ok=True)
-    with open(media / "never-read.bin", "wb") as f:
-        f.truncate(64 * 1024 * 1024)
-    reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window
+    reader = reader_taking_nothing(one_thread, "never-read.bin")
     try:
-        reader.connect(("127.0.0.1", one_thread["port"]))
-        reader.sendall(b"GET /media/never-read.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        reader.settimeout(10)
-        assert reader.recv(16).startswith(b"HTTP/1.1 200")
-        time.sleep(SEND_TIMEOUT + 3)  # taking nothing meanwhile: the window stays shut
+        time.sleep(SEND_TIMEOUT + 3)  # taking nothing meanwhile
         taken, outcome = 0, "still open"
         for _ in range(10_000):  # what was buffered before the reset, if anything, then the reset
             try:
