@@ -227,13 +227,20 @@ def test_stored_html_is_made_again_for_comments_without_it(article, approved):
     from io import StringIO
 
     from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     comments = [approved(body=f"older comment {i}\n\nsecond paragraph") for i in range(3)]
     current = approved(body="already stored")
     Comment.objects.filter(pk__in=[c.pk for c in comments]).update(body_html="", html_version="")
     out = StringIO()
-    call_command("comments_html", "--batch", "2", stdout=out)  # a full batch, then a partial one
+    with CaptureQueriesContext(connection) as ctx:
+        call_command("comments_html", "--batch", "2", stdout=out)  # a full batch, then a partial one
     assert "stored the HTML of 3 comment(s)" in out.getvalue()
+    # The second batch starts after the first one's last comment, rather than stepping over
+    # every comment stored so far (which, on a large table, grew with every batch).
+    reads = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "comments_comment"."id"')]
+    assert len(reads) == 2 and f'"comments_comment"."id" > {comments[1].pk}' in reads[1], reads
     assert set(Comment.objects.filter(pk__in=[c.pk for c in comments]).values_list("body_html", flat=True)) == {
         f"<p>older comment {i}</p><p>second paragraph</p>" for i in range(3)
     }
