@@ -4,13 +4,14 @@
 #   lane 1: the suite on SQLite (always); then the browser tests in Debian's Chromium (when
 #           /usr/bin/chromium exists); then the crash test (SIGKILL a real server under comment
 #           load, on SQLite and PostgreSQL), last because its load has a time limit and by then
-#           the other lane is nearly done;
-#   lane 2: the suite again on PostgreSQL with the Redis cache (when they answer on 127.0.0.1);
-#           then the tests marked one_pass, once: they drive real processes on SQLite data of
-#           their own, or use no database, so both passes leave them out (tests/conftest.py).
-#           Run after the PostgreSQL pass, they even out the lanes: lane 1 used to carry them
-#           too, and ran 50 % longer than lane 2.
-# Each step's output is printed whole, in that order, once both lanes are done.
+#           the other lane is in its plain PostgreSQL tests;
+#   lane 2: the tests marked one_pass, once: they drive real processes on SQLite data of their
+#           own, or use no database, so both passes leave them out (tests/conftest.py); then the
+#           suite again on PostgreSQL with the Redis cache (when they answer on 127.0.0.1).
+#           Run in this lane, they even out the lanes (lane 1 used to carry them too, and ran
+#           50 % longer than lane 2); run first, their timed server tests meet the SQLite pass
+#           in the other lane, not the crash test's load.
+# Each step's output is printed whole, in order of its number, once both lanes are done.
 # On a developer's machine a missing PostgreSQL, Redis or Chromium is reported and skipped;
 # with CI=true it is a failure, so CI can never pass without having run them.
 set -uo pipefail
@@ -59,23 +60,23 @@ echo "running the test lanes; each step's output follows when both are done"
 (
   step 1 "tests on SQLite" env -u DATABASE_URL -u REDIS_URL "$BIN/pytest" tests -q -m "not crash and not one_pass" "$@"
   if [ -x "$CHROMIUM" ]; then
-    step 3 "browser tests (Chromium)" env -u DATABASE_URL -u REDIS_URL "$BIN/pytest" e2e -q "$@"
+    step 4 "browser tests (Chromium)" env -u DATABASE_URL -u REDIS_URL "$BIN/pytest" e2e -q "$@"
   fi
   # The crash test starts its own servers on both databases (it fails itself under CI=true
   # when PostgreSQL is missing), so it runs once, outside the two passes.
-  step 4 "crash test (SIGKILL under load)" env -u DATABASE_URL -u REDIS_URL "$BIN/pytest" tests -q -m crash "$@"
+  step 5 "crash test (SIGKILL under load)" env -u DATABASE_URL -u REDIS_URL "$BIN/pytest" tests -q -m crash "$@"
 ) &
 (
+  step 3 "tests of their own processes and data (one_pass)" env -u DATABASE_URL -u REDIS_URL \
+    "$BIN/pytest" tests -q -m "one_pass and not crash" "$@"
   if [ "$pg_ok" = yes ] && [ "$redis_ok" = yes ]; then
     step 2 "tests on PostgreSQL + Redis" env DATABASE_URL="$PG_URL" REDIS_URL="$REDIS" \
       "$BIN/pytest" tests -q -m "not crash and not one_pass" "$@"
   fi
-  step 5 "tests of their own processes and data (one_pass)" env -u DATABASE_URL -u REDIS_URL \
-    "$BIN/pytest" tests -q -m "one_pass and not crash" "$@"
 ) &
 wait
 
-for n in 1 2 5 3 4; do
+for n in 1 2 3 4 5; do
   [ -f "$LOGS/$n.name" ] || continue
   name=$(cat "$LOGS/$n.name")
   echo; echo "==> $name"

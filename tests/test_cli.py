@@ -15,7 +15,7 @@ from masthead import cli
 from tests.conftest import SEED_FILE
 from tests.cli_support import masthead
 
-pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
+pytestmark = pytest.mark.own_data  # its process-driving tests run once, outside both passes (tests/conftest.py)
 
 SEED_URL = "/world/us-calls-on-israel-to-end-large-scale-ground-invasion-in-gaza/"
 

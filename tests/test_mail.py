@@ -156,3 +156,4 @@ def test_serve_hands_gunicorn_the_exit_hook(monkeypatch):
     monkeypatch.setattr(server, "refuse_a_taken_port", lambda host, port: None)
     server.run("127.0.0.1", 1, workers=1, threads=1)
     assert seen["worker_exit"] is server.finish_outgoing_mail
+    assert callable(seen["post_fork"])  # the send timeout's hook (tests/serving/test_files.py)

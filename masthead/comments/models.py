@@ -242,7 +242,8 @@ def store_html(comment_model, batch: int = 1000) -> int:
     query took 0.94 s a batch a tenth of the way in). Each batch is written with one UPDATE
     per comment sent together (executemany), not bulk_update's one statement of CASE branches,
     which the database matches row by row against every id (1,000 comments: 247 ms against
-    86 ms)."""
+    86 ms). The walk is one pass: a comment made stale again behind it (an update of its text
+    by expression) is rendered as it is read until the command is run again."""
     from django.db import connection, transaction
 
     meta = comment_model._meta

@@ -190,7 +190,7 @@ def _may_have_body(scope: Scope) -> bool:
     return False
 
 
-def asgi_application(threads: int, renders: int = 1, send_timeout: float | None = None) -> ASGIApp:
+def asgi_application(threads: int, renders: int, send_timeout: float) -> ASGIApp:
     """masthead.wsgi.application as an ASGI application, run in `threads` threads per process,
     `renders` of them inside Django at once (masthead.serving.gate); a file's reader who takes
     nothing for `send_timeout` seconds is given up (masthead.serving.files)."""
@@ -199,11 +199,11 @@ def asgi_application(threads: int, renders: int = 1, send_timeout: float | None 
     from masthead.caching.asgi import HitsInLoop
     from masthead.wsgi import application
 
-    from .files import SEND_IDLE_SECONDS, FilesFromLoop, offer_file_wrapper
+    from .files import FilesFromLoop, offer_file_wrapper
     from .memory import FreezeWhenWarm, freeze
 
     gated = RenderGate(offer_file_wrapper(FreezeWhenWarm(application)), renders, beside=file_prefixes())
     django = WSGIMiddleware(gated, workers=threads)
-    app = BufferedBody(HitsInLoop(FilesFromLoop(django, send_timeout or SEND_IDLE_SECONDS)))
+    app = BufferedBody(HitsInLoop(FilesFromLoop(django, send_timeout)))
     freeze()  # in gunicorn's master (preload_app): what every worker inherits
     return app

@@ -34,9 +34,10 @@ Why these settings:
   max_requests).
 * `timeout` 30 s: a process whose event loop stops answering is restarted. `keepalive` 5 s.
 * `send_timeout` (default 60 s, `masthead serve --send-timeout`): a connection whose client
-  has taken nothing of what was sent to it for that long is dropped by the kernel
-  (`TCP_USER_TIMEOUT` on the listening sockets, which every accepted connection inherits), and
-  a file's sending stops (masthead.serving.files). Without it, a client that opened its window
+  has taken nothing of what was sent to it for that long is aborted by the kernel
+  (`TCP_USER_TIMEOUT` on the listening sockets, which every accepted connection inherits; a
+  client whose window stays shut needs Linux 5.11 or later, where the limit also applies to
+  zero-window probes), and a file's sending stops (masthead.serving.files). Without it, a client that opened its window
   to nothing kept its socket and the unsent part of a response after the sending stopped:
   asyncio closes such a transport only once its buffer is taken, and ASGI cannot abort one. It
   also drops a client that vanished with data in flight, after that time rather than after
@@ -94,7 +95,7 @@ def refuse_a_taken_port(host: str, port: int) -> None:
 
 def dropping_stalled_readers(seconds: float) -> Callable[[Any, Any], None]:
     """gunicorn's `post_fork` hook: the worker's listening sockets (its own, with `reuse_port`)
-    get `TCP_USER_TIMEOUT`, so the kernel resets a connection whose sent data has stayed
+    get `TCP_USER_TIMEOUT`, so the kernel aborts a connection whose sent data has stayed
     unacknowledged, or unsent behind a closed window, for `seconds` (see the module's
     docstring). Only TCP has it, and only Linux: elsewhere the sockets are left as they are."""
 

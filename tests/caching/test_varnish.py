@@ -33,7 +33,7 @@ import pytest
 from masthead.caching import varnish
 from tests.serving.support import START_TIMEOUT, free_port, serve_command, stop_process, wait_until_answering
 
-pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
+pytestmark = pytest.mark.own_data  # its process-driving tests run once, outside both passes (tests/conftest.py)
 
 REPO = Path(__file__).resolve().parent.parent.parent
 VCL = REPO / "deploy" / "varnish" / "masthead.vcl"

@@ -20,7 +20,7 @@ from masthead.news.models import ArticlePage, Author, SectionPage
 from tests.conftest import SEED_FILE
 from tests.cli_support import count_articles, masthead
 
-pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
+pytestmark = pytest.mark.own_data  # its process-driving tests run once, outside both passes (tests/conftest.py)
 
 SEED_HEADLINE = "US Calls on Israel to End Large-Scale Ground Invasion in Gaza"
 SEED_SLUG = "us-calls-on-israel-to-end-large-scale-ground-invasion-in-gaza"

@@ -14,7 +14,7 @@ from masthead.serving.gate import STREAMS_BODY, RenderGate
 
 from .support import get, module_server
 
-pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
+pytestmark = pytest.mark.own_data  # its process-driving tests run once, outside both passes (tests/conftest.py)
 
 
 class HeldApp:

@@ -12,7 +12,7 @@ from tests.cli_support import MASTHEAD, masthead_env
 
 from .support import SECRET, free_port, get, module_server
 
-pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
+pytestmark = pytest.mark.own_data  # its process-driving tests run once, outside both passes (tests/conftest.py)
 
 
 # --- Refusals ---------------------------------------------------------------------------------
@@ -51,10 +51,11 @@ def test_refuses_fewer_than_one_before_doing_anything(tmp_path, option):
     assert not (tmp_path / "static").exists() and not list(tmp_path.glob("*.sqlite3"))
 
 
-def test_refuses_a_send_timeout_under_a_second_before_doing_anything(tmp_path):
-    result = refuse(tmp_path, "--send-timeout", "0.5", "--migrate", SECRET_KEY=SECRET)
+@pytest.mark.parametrize("seconds", ["0.5", "inf"])
+def test_refuses_a_send_timeout_out_of_range_before_doing_anything(tmp_path, seconds):
+    result = refuse(tmp_path, "--send-timeout", seconds, "--migrate", SECRET_KEY=SECRET)
     assert result.returncode != 0
-    assert "--send-timeout must be at least 1 (seconds)" in result.stderr
+    assert "--send-timeout must be from 1 to 86,400 (seconds)" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "static").exists() and not list(tmp_path.glob("*.sqlite3"))
 

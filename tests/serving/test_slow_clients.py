@@ -20,7 +20,7 @@ import pytest
 
 from .support import get, module_server
 
-pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
+pytestmark = pytest.mark.own_data  # its process-driving tests run once, outside both passes (tests/conftest.py)
 
 SLOWLORIS = 40  # connections trickling a request header, one byte each TRICKLE seconds
 SLOW_READERS = 10  # connections reading a large response a few bytes a second

@@ -10,7 +10,7 @@ import pytest
 from masthead.serving.staticfiles import minify
 from tests.cli_support import MASTHEAD, masthead_env
 
-pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
+pytestmark = pytest.mark.own_data  # its process-driving tests run once, outside both passes (tests/conftest.py)
 
 ARTICLE_SCRIPTS = ["masthead/js/share.js", "comments/comments.js"]
 ARTICLE_STYLES = ["masthead/css/site.css"]

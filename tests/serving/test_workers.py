@@ -23,7 +23,7 @@ from tests.cli_support import masthead_env
 
 from .support import SECRET, serve_command, serving
 
-pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
+pytestmark = pytest.mark.own_data  # its process-driving tests run once, outside both passes (tests/conftest.py)
 
 CONNECTIONS = 24
 

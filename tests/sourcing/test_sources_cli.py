@@ -8,7 +8,7 @@ import pytest
 
 from tests.cli_support import masthead
 
-pytestmark = pytest.mark.own_data  # its process-driving tests run in the SQLite pass only (tests/conftest.py)
+pytestmark = pytest.mark.own_data  # its process-driving tests run once, outside both passes (tests/conftest.py)
 
 SEED = Path(__file__).parent / "seed" / "seed-article.txt"
 PAGE = """<!doctype html><html lang="en"><head><title>Bridge to reopen | The Valley Post</title></head>

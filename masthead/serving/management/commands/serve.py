@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from masthead.serving.files import SEND_IDLE_SECONDS
 from masthead.serving.server import default_workers, run
 
+MAX_SEND_TIMEOUT = 86_400  # a day; the kernel takes milliseconds in a C int (at most 24.8 days)
+
 
 class Command(BaseCommand):
     help = "Serve masthead in production with gunicorn."
@@ -25,15 +27,16 @@ class Command(BaseCommand):
             "--send-timeout",
             type=float,
             default=SEND_IDLE_SECONDS,
-            help="seconds a client may take nothing of a response before it is disconnected",
+            help="seconds a client may go without taking any more of a response before it is "
+            "disconnected (a file's sending also stops when it takes less than about 48 KB in that time)",
         )
         parser.add_argument("--migrate", action="store_true", help="apply database migrations first")
 
     def handle(self, *args, host, port, workers, threads, renders, send_timeout, migrate, **options):
         if min(workers, threads, renders) < 1:
             raise CommandError("--workers, --threads and --renders must be at least 1")
-        if not send_timeout >= 1:  # also refuses nan
-            raise CommandError("--send-timeout must be at least 1 (seconds)")
+        if not 1 <= send_timeout <= MAX_SEND_TIMEOUT:  # also refuses nan and inf
+            raise CommandError(f"--send-timeout must be from 1 to {MAX_SEND_TIMEOUT:,} (seconds)")
         if settings.SECRET_KEY == settings.DEMO_SECRET_KEY:
             raise CommandError(
                 "refusing to serve with the demo secret key: set SECRET_KEY in the environment "
