@@ -5,7 +5,7 @@ Anonymous cacheable responses get
     Surrogate-Key: home a12 s3 ...        (Fastly, Varnish: space-separated)
     Cache-Tag: home,a12,s3,...            (Cloudflare, Akamai: comma-separated)
     ETag: "<hash of the body>"            (strong: the same bytes, or a view's own, e.g. feeds')
-    Last-Modified: <when what it shows last changed>
+    Last-Modified: <when what it shows last changed; none while that is after this machine's now>
 A browser must ask again every time (max-age=0: it cannot be purged; the answer is a cheap 304 when
 nothing changed); a shared cache keeps a page for s-maxage, because masthead purges it by key the
 moment anything the page shows changes.
@@ -24,6 +24,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+import time
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -73,10 +74,17 @@ def mark_private(response: HttpResponse) -> None:
 
 
 def add_validators(response: HttpResponse, last_modified: float | None) -> None:
-    """A strong ETag of the body and a Last-Modified, unless the view set its own (feeds)."""
+    """A strong ETag of the body and a Last-Modified, unless the view set its own (feeds).
+
+    No Last-Modified when the change is dated after this machine's now: another machine, whose
+    clock is ahead, purged or published it (or Redis's clock is). HTTP forbids a date after the
+    response's own, and the usual remedy, sending now instead, could date the page before a
+    Last-Modified that the other machine has already given a reader for an older version: that
+    reader's If-Modified-Since would then get a 304 for a page that changed. Without the date,
+    readers revalidate with the ETag alone, until the page is rendered again."""
     if not response.has_header("ETag"):
         response["ETag"] = body_etag(response.content)
-    if last_modified is not None and not response.has_header("Last-Modified"):
+    if last_modified is not None and not response.has_header("Last-Modified") and last_modified <= time.time():
         response["Last-Modified"] = http_date(int(last_modified))
 
 

@@ -205,7 +205,10 @@ class LocalStore(Store):
     def purge(self, tags, when=None):
         tags = frozenset(tags)
         now = time.time()
-        stamp = now if when is None else min(when, now)
+        # Another machine's purge keeps that machine's time, even when its clock is ahead of
+        # this one's: capped at now, it could date the change before a Last-Modified that
+        # machine already sent. Such a time is never sent (headers.add_validators).
+        stamp = now if when is None else when
         with self._lock:
             self._clock += 1
             self._recent.append((self._clock, tags, now))
@@ -227,10 +230,14 @@ class LocalStore(Store):
         return max([self._floor, *(changed.get(tag, 0.0) for tag in tags)])
 
     def clear(self):
+        """Empty the store, purge times included: they start again from now, so no page's
+        Last-Modified goes back, and none stays dated by another machine's clock ahead."""
         with self._lock:
             self._entries.clear()
             self._by_tag.clear()
             self._bytes = 0
+            self._changed.clear()
+            self._floor = time.time()
 
 
 # Redis: entries are strings with a lifetime; each key has an index of the entries carrying it

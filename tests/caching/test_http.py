@@ -73,6 +73,26 @@ def test_if_modified_since_answers_304_until_something_shown_changes(pub, client
         assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
 
 
+def test_a_change_dated_by_a_clock_ahead_of_ours_gets_no_last_modified(pub, client, local_cache):
+    """Without Redis, machines hand purges on through the database, each dated by the clock of
+    the machine that made it. One whose clock is ahead of ours (here by 30 s) may have served
+    this page before the change with a Last-Modified later than our now. Had we sent our now,
+    the If-Modified-Since of that older copy would win a 304 for a page that has changed."""
+    import time
+
+    from django.utils.http import http_date
+
+    url = pub.charlie.url
+    keys = client.get(url)["Surrogate-Key"].split(" ")
+    ahead = time.time() + 30
+    local_cache.purge(keys, when=ahead)  # what the purge log does with the other machine's purge
+    answer = client.get(url)
+    assert answer.status_code == 200 and "Last-Modified" not in answer
+    older_copy = client.get(url, HTTP_IF_MODIFIED_SINCE=http_date(ahead - 10))  # dated by that clock
+    assert older_copy.status_code == 200
+    assert client.get(url, HTTP_IF_NONE_MATCH=answer["ETag"]).status_code == 304  # the ETag still validates
+
+
 def test_last_modified_is_at_least_the_newest_publish_shown(pub, client):
     response = client.get(pub.bravo.url)
     assert parsedate_to_datetime(response["Last-Modified"]).timestamp() >= int(pub.bravo.last_published_at.timestamp())
