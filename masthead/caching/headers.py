@@ -73,18 +73,25 @@ def mark_private(response: HttpResponse) -> None:
     patch_vary_headers(response, ("Cookie",))
 
 
-def add_validators(response: HttpResponse, last_modified: float | None) -> None:
-    """A strong ETag of the body and a Last-Modified, unless the view set its own (feeds).
+def sendable_last_modified(moment: float | None) -> float | None:
+    """`moment` as a Last-Modified, or None when it is after this machine's now.
 
-    No Last-Modified when the change is dated after this machine's now: another machine, whose
-    clock is ahead, purged or published it (or Redis's clock is). HTTP forbids a date after the
-    response's own, and the usual remedy, sending now instead, could date the page before a
-    Last-Modified that the other machine has already given a reader for an older version: that
-    reader's If-Modified-Since would then get a 304 for a page that changed. Without the date,
-    readers revalidate with the ETag alone, until the page is rendered again."""
+    Such a change was dated by another machine whose clock is ahead (a purge or a publish made
+    there, or Redis's clock). HTTP forbids a date after the response's own, and the usual
+    remedy, sending now instead, could date the page before a Last-Modified that the other
+    machine has already given a reader for an older version: that reader's If-Modified-Since
+    would then get a 304 for a page that changed. Without the date, readers revalidate with the
+    ETag alone until the response is made again after that moment."""
+    return None if moment is None or moment > time.time() else moment
+
+
+def add_validators(response: HttpResponse, last_modified: float | None) -> None:
+    """A strong ETag of the body and a Last-Modified (see sendable_last_modified), unless the
+    view set its own (feeds)."""
     if not response.has_header("ETag"):
         response["ETag"] = body_etag(response.content)
-    if last_modified is not None and not response.has_header("Last-Modified") and last_modified <= time.time():
+    last_modified = sendable_last_modified(last_modified)
+    if last_modified is not None and not response.has_header("Last-Modified"):
         response["Last-Modified"] = http_date(int(last_modified))
 
 

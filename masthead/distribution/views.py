@@ -14,6 +14,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
+from masthead.caching.headers import sendable_last_modified
+
 from . import feeds, sitemaps
 
 FEED_MAX_AGE = 300  # seconds a feed reader or proxy may reuse a feed without asking
@@ -29,7 +31,8 @@ def feed(request: HttpRequest, kind: str, fmt: str, **key: str) -> HttpResponse:
     if fmt not in feeds.FORMATS:
         raise Http404("No such feed format")
     version = feeds.feed_version(scope, fmt)
-    last_modified = int(version.last_modified.timestamp()) if version.last_modified else None
+    moment = sendable_last_modified(version.last_modified.timestamp() if version.last_modified else None)
+    last_modified = None if moment is None else int(moment)
     response = get_conditional_response(request, etag=version.etag, last_modified=last_modified)
     if response is None:
         response = HttpResponse(

@@ -546,6 +546,20 @@ def test_if_modified_since_gets_304_until_the_feed_changes(client, newsroom):
     assert parsedate_to_datetime(changed["Last-Modified"]) > parsedate_to_datetime(since)
 
 
+def test_a_publish_dated_by_a_clock_ahead_of_ours_gets_no_last_modified(client, newsroom):
+    """A story published on a machine whose clock is ahead carries that machine's time. A feed
+    dated by it would be dated after its own response; dated now instead, it could answer 304 to
+    a copy that machine served before the story (masthead.caching.headers)."""
+    ahead = timezone.now() + timedelta(seconds=30)
+    ArticlePage.objects.filter(pk=newsroom["briefing"].pk).update(last_published_at=ahead)
+    url = "/feeds/rss/"
+    response = fetch(client, url, "rss")
+    assert "Last-Modified" not in response
+    older_copy = client.get(url, HTTP_IF_MODIFIED_SINCE=http_date((ahead - timedelta(seconds=10)).timestamp()))
+    assert older_copy.status_code == 200
+    assert client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304  # the ETag still validates
+
+
 def test_republishing_moves_last_modified(client, newsroom):
     url = "/feeds/atom/"
     since = fetch(client, url, "atom")["Last-Modified"]
