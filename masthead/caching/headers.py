@@ -81,15 +81,22 @@ def sendable_last_modified(moment: float | None) -> float | None:
     remedy, sending now instead, could date the page before a Last-Modified that the other
     machine has already given a reader for an older version: that reader's If-Modified-Since
     would then get a 304 for a page that changed. Without the date, readers revalidate with the
-    ETag alone until the response is made again after that moment."""
+    ETag alone, until the response is made again after that moment (a stored page keeps none
+    until it is purged or expires). An unknown moment (infinity) is never sent either.
+
+    This covers a clock behind the others. A clock ahead dates its changes later than the
+    others' next ones, and those never go back: keep the machines' clocks in step (NTP), as
+    If-Modified-Since alone then cannot tell, though the ETag can."""
     return None if moment is None or moment > time.time() else moment
 
 
 def add_validators(response: HttpResponse, last_modified: float | None) -> None:
-    """A strong ETag of the body and a Last-Modified (see sendable_last_modified), unless the
-    view set its own (feeds)."""
-    if not response.has_header("ETag"):
-        response["ETag"] = body_etag(response.content)
+    """A strong ETag of the body and a Last-Modified (see sendable_last_modified). A view
+    that sets its own ETag (feeds) has its own validators: neither is added or replaced, as a
+    Last-Modified left out on purpose must stay out."""
+    if response.has_header("ETag"):
+        return
+    response["ETag"] = body_etag(response.content)
     last_modified = sendable_last_modified(last_modified)
     if last_modified is not None and not response.has_header("Last-Modified"):
         response["Last-Modified"] = http_date(int(last_modified))

@@ -22,8 +22,9 @@ MASTHEAD_CACHE_MAX_ENTRY_BYTES. Pages carry nothing personal by design: comment 
 ticket and CSRF token by script (masthead/comments), so a cached article page still takes
 comments.
 
-Stored and not-stored public responses alike get Cache-Control, surrogate keys, an ETag and a
-Last-Modified (headers.py), and a matching If-None-Match or If-Modified-Since gets a 304.
+Stored and not-stored public responses alike get Cache-Control, surrogate keys, an ETag and
+(unless it would be dated after this machine's clock) a Last-Modified (headers.py), and a
+matching If-None-Match or If-Modified-Since gets a 304.
 
 Compression (so that masthead needs no proxy to send gzip): text of 200 bytes or more goes out
 gzipped to clients whose Accept-Encoding allows it, with `Vary: Accept-Encoding` on both versions.

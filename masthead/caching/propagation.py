@@ -39,6 +39,7 @@ from . import conf
 logger = logging.getLogger(__name__)
 
 LOOKBACK = 100
+SKEW_WARNING_SECONDS = 2.0  # a purge dated this far ahead of our clock is logged (at most every 10 min)
 KEEP = timedelta(hours=1)  # rows older than this are deleted (every PRUNE_EVERY writes)
 PRUNE_EVERY = 100
 
@@ -54,6 +55,7 @@ class Poller:
         self.last_poll = float("-inf")
         self.seen_signal: int | None = None
         self.lock = threading.Lock()
+        self.warned_of_skew = float("-inf")
 
     def due(self) -> bool:
         if time.monotonic() - self.last_poll >= float(conf.get("MASTHEAD_CACHE_POLL_SECONDS")):
@@ -99,11 +101,22 @@ class Poller:
                     # pages it purged the same Last-Modified.
                     self.store.purge(keys.split(), when=created_at.timestamp())
                     applied += 1
+                    self.warn_of_skew(origin, created_at.timestamp() - time.time())
             if rows:
                 self.last_id = max(self.last_id, max(row[0] for row in rows))
             self.applied = {pk for pk in self.applied if pk > self.last_id - LOOKBACK}
             self.last_poll = started  # everything committed before this poll began is applied
             return applied
+
+    def warn_of_skew(self, origin: str, ahead: float) -> None:
+        """Say so when another machine's clock is ahead of ours: pages it purged go without a
+        Last-Modified meanwhile (masthead.caching.headers.sendable_last_modified)."""
+        if ahead > SKEW_WARNING_SECONDS and time.monotonic() - self.warned_of_skew > 600:
+            self.warned_of_skew = time.monotonic()
+            logger.warning(
+                "page cache: a purge by %s is dated %.1f s ahead of this machine's clock; keep the "
+                "machines' clocks in step (NTP)", origin, ahead
+            )
 
     def record(self, keys: list[str], reason: str) -> None:
         """Log a purge this process has applied, for the others."""

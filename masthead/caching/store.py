@@ -111,8 +111,9 @@ class Store:
 
     def purge(self, tags: Iterable[str], when: float | None = None) -> int:
         """Delete every entry carrying any of `tags`; returns how many were deleted. `when` is
-        the time the purge happened, if earlier than now (another process's, read from the
-        purge log), so that every process gives a page the same Last-Modified."""
+        the time the purge happened when another process made it (read from the purge log), so
+        that every process gives a page the same Last-Modified. It is kept as it is, even ahead
+        of this machine's clock (headers.sendable_last_modified)."""
         return 0
 
     def changed_at(self, tags: Iterable[str]) -> float:
@@ -205,9 +206,8 @@ class LocalStore(Store):
     def purge(self, tags, when=None):
         tags = frozenset(tags)
         now = time.time()
-        # Another machine's purge keeps that machine's time, even when its clock is ahead of
-        # this one's: capped at now, it could date the change before a Last-Modified that
-        # machine already sent. Such a time is never sent (headers.add_validators).
+        # Another machine's purge keeps that machine's time, even ahead of this one's clock
+        # (not sent while it is: headers.sendable_last_modified).
         stamp = now if when is None else when
         with self._lock:
             self._clock += 1
@@ -215,8 +215,8 @@ class LocalStore(Store):
             while self._recent and self._recent[0][2] < now - PURGE_MEMORY_SECONDS:
                 self._recent.popleft()
             if len(self._changed) > MAX_CHANGE_TIMES:
+                self._floor = max([now, *self._changed.values()])  # no date goes back
                 self._changed.clear()
-                self._floor = now
             deleted = 0
             for tag in tags:
                 self._changed[tag] = max(stamp, self._changed.get(tag, 0.0))  # never backwards
@@ -374,7 +374,7 @@ class RedisStore(Store):
             values = self._changed(keys=[self._changed_key], args=sorted(set(tags)))
         except Exception:
             logger.warning("page cache: Redis read of purge times failed", exc_info=True)
-            return time.time()  # unknown: say "now", never a time in the past
+            return float("inf")  # unknown: no Last-Modified (headers.sendable_last_modified)
         return max(float(value) for value in values if value is not None)
 
     def clear(self):

@@ -2,8 +2,9 @@
 
 Feeds answer conditional GETs before doing any real work: the feed's version (the ids and
 publish times of the articles it holds, plus the newest unpublish or move on the site) gives a
-weak ETag and a Last-Modified, and a matching If-None-Match or If-Modified-Since gets a 304
-without loading a single article (see feeds.FeedVersion).
+weak ETag and a Last-Modified (none while it is after this machine's clock:
+masthead.caching.headers.sendable_last_modified), and a matching If-None-Match or
+If-Modified-Since gets a 304 without loading a single article (see feeds.FeedVersion).
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -165,6 +168,32 @@ def test_every_process_dates_a_purge_from_when_it_happened(settings):
     assert their_log.poll() == 1
     assert abs(theirs.changed_at(["a1"]) - ours.changed_at(["a1"])) < 0.5
     assert theirs.changed_at(["a1"]) < time.time() - 1
+
+
+def test_a_purge_from_a_clock_ahead_keeps_its_time_is_logged_and_a_clear_forgets_it(settings, caplog):
+    """Another machine's purge keeps that machine's time even when it is ahead of ours
+    (masthead.caching.headers then sends no Last-Modified for it), the purge log says the clocks
+    differ, once, and clear() starts the purge times again from now."""
+    import time
+
+    settings.MASTHEAD_CACHE_POLL_SECONDS = 0.5
+    ours = LocalStore(1 << 20)
+    our_log = Poller(ours)
+    our_log.poll()
+    ahead = time.time() + 30
+    for _ in range(2):
+        PurgeEvent.objects.create(keys="a1", reason="published", origin="fast-machine:1:ab")
+    PurgeEvent.objects.filter(origin="fast-machine:1:ab").update(
+        created_at=datetime.fromtimestamp(ahead, tz=dt_timezone.utc)
+    )
+    our_log.last_poll -= 1
+    with caplog.at_level("WARNING", logger="masthead.caching.propagation"):
+        assert our_log.poll() == 2
+    assert abs(ours.changed_at(["a1"]) - ahead) < 0.01  # not capped at our now
+    warned = [r.getMessage()[:40] for r in caplog.records if r.name == "masthead.caching.propagation"]
+    assert warned == ["page cache: a purge by fast-machine:1:ab"]  # once for both purges
+    ours.clear()
+    assert ours.changed_at(["a1"]) <= time.time()
 
 
 def test_purges_committed_out_of_id_order_are_not_missed(settings):
