@@ -29,7 +29,8 @@ import socket
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.db import DatabaseError
 from django.utils import timezone
@@ -74,15 +75,7 @@ class Poller:
             self.seen_signal = read_signal()  # a touch from now on means a newer purge
             try:
                 if self.last_id is None:
-                    # A fresh store holds nothing older than now: start from the newest row, and
-                    # count the look-back window's rows as applied (else the next poll would
-                    # purge this new process's first pages for events that predate it).
-                    newest = PurgeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-                    self.last_id = newest
-                    window = PurgeEvent.objects.filter(id__gt=newest - LOOKBACK)
-                    self.applied = set(window.values_list("id", flat=True))
-                    self.last_poll = started
-                    return 0
+                    return self.start(started)
                 rows = list(
                     PurgeEvent.objects.filter(id__gt=self.last_id - LOOKBACK)
                     .exclude(id__in=self.applied)  # seen already: do not read their keys again
@@ -91,22 +84,50 @@ class Poller:
             except DatabaseError:
                 logger.warning("page cache: could not read the purge log", exc_info=True)
                 return 0
-            applied = 0
-            for pk, keys, origin, created_at in rows:
-                if pk in self.applied or pk <= self.last_id - LOOKBACK:
-                    continue
-                self.applied.add(pk)
-                if origin != self.origin:
-                    # Timed as when it happened, not when read: every process then gives the
-                    # pages it purged the same Last-Modified.
-                    self.store.purge(keys.split(), when=created_at.timestamp())
-                    applied += 1
-                    self.warn_of_skew(origin, created_at.timestamp() - time.time())
+            rows = [row for row in rows if row[0] not in self.applied and row[0] > self.last_id - LOOKBACK]
+            self.applied.update(row[0] for row in rows)
+            applied = self.apply(rows)
             if rows:
                 self.last_id = max(self.last_id, max(row[0] for row in rows))
             self.applied = {pk for pk in self.applied if pk > self.last_id - LOOKBACK}
             self.last_poll = started  # everything committed before this poll began is applied
             return applied
+
+    def start(self, started: float) -> int:
+        """The first poll: where the log stands. A fresh store holds nothing older than itself,
+        so the look-back window's rows count as applied (else the next poll would purge this new
+        process's first pages for events that predate it).
+
+        Rows dated after the store began still set its purge times: those committed between the
+        store's start and this poll, and those dated by a machine whose clock is ahead. Without
+        them a page rendered now would be dated from the store's start, before the change, and
+        a copy served elsewhere in between would win a 304 here."""
+        from .models import PurgeEvent
+
+        newest = PurgeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        window = PurgeEvent.objects.filter(id__gt=newest - LOOKBACK)
+        self.applied = set(window.values_list("id", flat=True))
+        began = datetime.fromtimestamp(self.store.changed_at(()), tz=dt_timezone.utc)
+        dated_later = list(
+            PurgeEvent.objects.filter(id__lte=newest, created_at__gt=began).values_list(
+                "id", "keys", "origin", "created_at"
+            )
+        )
+        self.last_id = newest
+        self.last_poll = started
+        return self.apply(dated_later)
+
+    def apply(self, rows: list[tuple]) -> int:
+        """Apply other processes' purges (rows of id, keys, origin, created_at); returns how many."""
+        applied = 0
+        for _pk, keys, origin, created_at in rows:
+            if origin != self.origin:
+                # Timed as when it happened, not when read: every process then gives the
+                # pages it purged the same Last-Modified.
+                self.store.purge(keys.split(), when=created_at.timestamp())
+                applied += 1
+                self.warn_of_skew(origin, created_at.timestamp() - time.time())
+        return applied
 
     def warn_of_skew(self, origin: str, ahead: float) -> None:
         """Say so when another machine's clock is ahead of ours: pages it purged go without a

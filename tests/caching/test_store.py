@@ -249,3 +249,29 @@ def test_a_new_process_does_not_replay_purges_older_than_itself(settings):
     PurgeEvent.objects.create(keys="home", origin="elsewhere")  # a new event still applies
     log.last_poll -= 1
     assert log.poll() == 1 and fresh.lookup("home page")[0] is None
+
+
+def test_a_new_process_dates_its_pages_by_purges_made_since_it_began(settings):
+    """A purge committed after a process's store began but before its first poll, or one dated
+    by a clock ahead of ours, must still date that process's pages: dated from the store's start
+    instead, a page changed since would answer 304 to a copy served elsewhere before the change."""
+    import time
+
+    fresh = LocalStore(1 << 20)
+    began = fresh.changed_at(())
+    PurgeEvent.objects.create(keys="old", origin="elsewhere")
+    PurgeEvent.objects.filter(keys="old").update(created_at=datetime.fromtimestamp(began - 5, tz=dt_timezone.utc))
+    time.sleep(0.01)
+    PurgeEvent.objects.create(keys="a1", origin="elsewhere")
+    ahead = time.time() + 30
+    PurgeEvent.objects.create(keys="a2", origin="fast-machine:1:ab")
+    PurgeEvent.objects.filter(keys="a2").update(created_at=datetime.fromtimestamp(ahead, tz=dt_timezone.utc))
+    log = Poller(fresh)
+    assert log.poll() == 2
+    assert began < fresh.changed_at(["a1"]) <= time.time()
+    assert abs(fresh.changed_at(["a2"]) - ahead) < 0.01
+    assert fresh.changed_at(["old"]) == began  # older than the store: its start covers it
+    # Applied once: the next poll does not read them again.
+    fresh.save("page", entry(), ["a1", "a2"], 60, since=fresh.lookup("x")[1])
+    log.last_poll -= 1
+    assert log.poll() == 0 and fresh.lookup("page")[0] is not None
