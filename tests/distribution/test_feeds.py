@@ -396,6 +396,22 @@ def test_full_text_is_self_contained_html_with_absolute_urls(client, make_sectio
     assert html in [item.findtext("content:encoded", namespaces=NS) for item in rss.iter("item")]
 
 
+@pytest.mark.parametrize(
+    ("fragment", "expected"),
+    [
+        ('<a href="/world/">W</a>', '<a href="http://x.test/world/">W</a>'),
+        ('<img\nsrc="p.jpg" alt="">', '<img\nsrc="http://x.test/a/p.jpg" alt="">'),
+        ('<img data-src="p.jpg">', '<img data-src="http://x.test/a/p.jpg">'),  # as "\b" had it
+        ('<a href="?q=a&amp;b=1">', '<a href="http://x.test/a/?q=a&amp;b=1">'),
+        ('<p data-xhref="/no/">x</p>', '<p data-xhref="/no/">x</p>'),  # "href" inside a longer name
+        ("<p>No links at all</p>", "<p>No links at all</p>"),
+        ('href="/first/"', 'href="http://x.test/first/"'),
+    ],
+)
+def test_absolutize_rewrites_href_and_src_only(fragment, expected):
+    assert feed_items.absolutize(fragment, "http://x.test/a/") == expected
+
+
 def test_markup_in_headlines_and_standfirsts_is_text(client, make_section, make_article):
     headline = 'AT&T <b>buys</b> "everything"'
     make_article(make_section("World"), headline, standfirst="Less < more & so on")
