@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import fields, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings as django_settings
 from django.utils import feedgenerator, timezone
+
+from masthead.escaping import xml_text
 
 from .feed_items import FeedImage, FeedItem
 
@@ -88,37 +91,52 @@ def _feed_language() -> str:
     return django_settings.LANGUAGE_CODE
 
 
+def _xml_safe(value: Any) -> Any:
+    """A feed's or an item's value with every text in it fit for XML (xml_text): Django's XML
+    writer raises on a control character, and the whole feed would fail for one headline."""
+    if isinstance(value, str):
+        return xml_text(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_xml_safe(part) for part in value)
+    if isinstance(value, FeedImage):
+        texts = {f.name: xml_text(getattr(value, f.name)) for f in fields(value) if isinstance(getattr(value, f.name), str)}
+        return replace(value, **texts)
+    return value
+
+
 def write_xml(fmt: str, scope: FeedScope, items: list[FeedItem], fallback_date: datetime | None) -> bytes:
     generator_class = MastheadRssFeed if fmt == "rss" else MastheadAtomFeed
-    feed = generator_class(
-        title=scope.title,
-        link=scope.link,
-        description=scope.description,
-        subtitle=scope.description,
-        language=_feed_language(),
-        author_name=scope.site_name,
-        feed_url=scope.absolute_url(fmt),
-        feed_guid=scope.absolute_url(fmt),
-        fallback_date=fallback_date,
-    )
+    about = {
+        "title": scope.title,
+        "link": scope.link,
+        "description": scope.description,
+        "subtitle": scope.description,
+        "language": _feed_language(),
+        "author_name": scope.site_name,
+        "feed_url": scope.absolute_url(fmt),
+        "feed_guid": scope.absolute_url(fmt),
+    }
+    feed = generator_class(fallback_date=fallback_date, **_xml_safe(about))
     for item in items:
-        feed.add_item(
-            title=item.title,
-            link=item.url,
+        image = _xml_safe(item.image)
+        texts = {
+            "title": item.title,
+            "link": item.url,
             # RSS <description> and Atom <summary type="html"> hold HTML: escape the plain text.
-            description=html.escape(item.summary, quote=False),
+            "description": html.escape(item.summary, quote=False),
+            "unique_id": item.id,
+            "categories": item.categories,
+            # Our own keys, written by the subclasses above.
+            "authors": item.authors,
+            "content_html": item.content_html,
+        }
+        feed.add_item(
             pubdate=item.published,
             updateddate=item.updated,
-            unique_id=item.id,
             unique_id_is_permalink=False,
-            categories=item.categories,
-            enclosures=[feedgenerator.Enclosure(item.image.url, str(item.image.length), item.image.mime_type)]
-            if item.image
-            else None,
-            # Our own keys, written by the subclasses above.
-            authors=item.authors,
-            content_html=item.content_html,
-            image=item.image,
+            enclosures=[feedgenerator.Enclosure(image.url, str(image.length), image.mime_type)] if image else None,
+            image=image,
+            **{name: _xml_safe(value) for name, value in texts.items()},
         )
     return feed.writeString("utf-8").encode("utf-8")
 

@@ -27,7 +27,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from django.conf import settings as django_settings
 from django.db.models import QuerySet
@@ -125,7 +125,7 @@ def _scope(
         title=f"{site_name}: {name}" if name else site_name,
         link=urljoin(site.root_url + "/", link),
         description=description,
-        articles=articles,
+        articles=articles.filter(path__startswith=site.root_page.path),  # this site's only
         base_url=site.root_url,
         site_name=site_name,
         settings=settings,
@@ -159,10 +159,12 @@ def section_from_path(request: HttpRequest, section_path: str) -> SectionPage:
 
 
 def section_key(section: Page, request: HttpRequest | None = None) -> str:
-    """A section's path below the site root without slashes at the ends: "world/middle-east"."""
+    """A section's path below the site root without slashes at the ends: "world/middle-east",
+    as text ("café", not Wagtail's percent-encoded "caf%C3%A9", which the feed URLs' pattern
+    refuses: reverse() encodes it itself)."""
     parts = section.get_url_parts(request)
     if parts and parts[2]:
-        return parts[2].strip("/")
+        return unquote(parts[2]).strip("/")
     return section.url_path.strip("/").split("/", 1)[-1]
 
 
@@ -232,13 +234,14 @@ class FeedVersion:
 
 def feed_version(scope: FeedScope, fmt: str) -> FeedVersion:
     rows = list(scope.articles.values_list("pk", "last_published_at")[:ITEMS_PER_FEED])
-    changed_at = (
-        PageLogEntry.objects.filter(action__in=STRUCTURAL_ACTIONS)
-        .order_by("-timestamp")
-        .values_list("timestamp", flat=True)
-        .first()
-    )
-    moments = [moment for _, moment in rows if moment] + ([changed_at] if changed_at else [])
+    changed_at = _newest_log_entry(STRUCTURAL_ACTIONS)
+    # A republish can take the newest story out of a feed (its tag or byline removed), and the
+    # stories left are older: Last-Modified must not go back, or a reader asking "changed since"
+    # the old date would be told no. The newest publish anywhere bounds every such change. It
+    # dates Last-Modified only: the ETag, which most readers send, stays put until this feed's
+    # own stories change.
+    published_at = _newest_log_entry(("wagtail.publish",))
+    moments = [moment for _, moment in rows if moment] + [m for m in (changed_at, published_at) if m]
     last_modified = max(moments) if moments else None
     identity = [
         "masthead-feed-1",
@@ -254,6 +257,12 @@ def feed_version(scope: FeedScope, fmt: str) -> FeedVersion:
     ]
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
     return FeedVersion(ids=[pk for pk, _ in rows], etag=f'W/"{digest}"', last_modified=last_modified)
+
+
+def _newest_log_entry(actions: tuple[str, ...]) -> datetime | None:
+    return (
+        PageLogEntry.objects.filter(action__in=actions).order_by("-timestamp").values_list("timestamp", flat=True).first()
+    )
 
 
 def render_feed(request: HttpRequest, scope: FeedScope, fmt: str, version: FeedVersion) -> bytes:

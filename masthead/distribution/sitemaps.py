@@ -49,6 +49,7 @@ from django.utils.functional import cached_property
 from django.utils.html import escape
 from wagtail.models import Page, PageLogEntry, Site
 
+from masthead.escaping import xml_text
 from masthead.news import queries
 from masthead.news.models import SectionPage
 
@@ -370,14 +371,14 @@ def news_language() -> str:
 
 def news_xml(entries: Iterable[NewsEntry]) -> str:
     publication = (
-        f"<news:publication><news:name>{escape(django_settings.WAGTAIL_SITE_NAME)}</news:name>"
+        f"<news:publication><news:name>{escape(xml_text(django_settings.WAGTAIL_SITE_NAME))}</news:name>"
         f"<news:language>{news_language()}</news:language></news:publication>"
     )
     lines = [XML_DECLARATION, f'<urlset xmlns="{NS_SITEMAP}" xmlns:news="{NS_NEWS}">\n']
     lines += [
         f"<url><loc>{_loc(e.loc)}</loc>{_lastmod(e.lastmod)}<news:news>{publication}"
         f"<news:publication_date>{w3c_datetime(e.published)}</news:publication_date>"
-        f"<news:title>{escape(e.title)}</news:title></news:news></url>\n"
+        f"<news:title>{escape(xml_text(e.title))}</news:title></news:news></url>\n"
         for e in entries
     ]
     lines.append("</urlset>\n")

@@ -23,12 +23,12 @@ from django.utils import timezone
 from django.utils.http import http_date
 from lxml import etree
 from taggit.models import Tag
-from wagtail.models import PageViewRestriction, Site
+from wagtail.models import PageLogEntry, PageViewRestriction, Site
 from wagtail.rich_text import RichText
 
 from masthead.distribution import feed_items, feeds
 from masthead.distribution.models import PublicationSettings
-from masthead.news.models import ArticlePage
+from masthead.news.models import ArticlePage, SectionPage
 
 ATOM = "http://www.w3.org/2005/Atom"
 NS = {
@@ -159,6 +159,8 @@ def newsroom(make_section, make_article, make_author, make_image):
     # A sport story that World lists too (a further section).
     crossover = make_article(sport, "Cup host under scrutiny", tags=[cup, gaza], further=[world], days_ago=3)
     briefing = make_article(world, "World briefing", paragraphs=["word " * 80], days_ago=4)
+    # The page log too, as if they had been published then (its newest publish dates every feed).
+    PageLogEntry.objects.filter(action="wagtail.publish").update(timestamp=timezone.now() - timedelta(days=5))
     return {
         "world": world,
         "mideast": mideast,
@@ -412,6 +414,31 @@ def test_absolutize_rewrites_href_and_src_only(fragment, expected):
     assert feed_items.absolutize(fragment, "http://x.test/a/") == expected
 
 
+def test_control_characters_pasted_into_a_story_leave_its_feeds_valid(client, make_section, make_article):
+    """A vertical tab or form feed (from a word processor, or an imported file) cannot be
+    written in XML at all: Django's writer raised, and every feed holding the story was a 500."""
+    world = make_section("World")
+    make_article(world, "Head\x0bline", standfirst="Stand\x0cfirst", paragraphs=["Para\x0b graph"])
+    for fmt in ("rss", "atom"):
+        for url in (f"/feeds/{fmt}/", f"/feeds/sections/world/{fmt}/"):
+            raw = fetch(client, url, fmt).content
+            (parse_rss if fmt == "rss" else parse_atom)(raw)
+            assert b"Head line" in raw and b"Stand first" in raw and b"Para  graph" in raw, url
+    feed = parse_json(fetch(client, "/feeds/json/", "json").content)
+    assert feed["items"][0]["title"] == "Head\x0bline"  # JSON carries it, escaped
+
+
+def test_a_section_with_a_non_ascii_slug_has_its_front_and_feeds(client, make_section, make_article):
+    cafe = make_section("Cafe")
+    SectionPage.objects.filter(pk=cafe.pk).update(slug="café", url_path="/home/café/")
+    make_article(SectionPage.objects.get(pk=cafe.pk), "Espresso prices")
+    front = client.get("/caf%C3%A9/")
+    assert front.status_code == 200
+    assert 'href="/feeds/sections/caf%C3%A9/rss/"' in front.content.decode()
+    channel = parse_rss(fetch(client, "/feeds/sections/caf%C3%A9/rss/", "rss").content).find("channel")
+    assert [item.findtext("title") for item in channel.iter("item")] == ["Espresso prices"]
+
+
 def test_markup_in_headlines_and_standfirsts_is_text(client, make_section, make_article):
     headline = 'AT&T <b>buys</b> "everything"'
     make_article(make_section("World"), headline, standfirst="Less < more & so on")
@@ -562,6 +589,37 @@ def test_if_modified_since_gets_304_until_the_feed_changes(client, newsroom):
     assert parsedate_to_datetime(changed["Last-Modified"]) > parsedate_to_datetime(since)
 
 
+def test_last_modified_does_not_go_back_when_a_republish_takes_the_newest_story_out(client, newsroom):
+    """Republished without its tag, the newest story leaves the tag's feed, and the stories left
+    are older: a reader asking "changed since" the date they were given must hear yes."""
+    url = "/feeds/tags/gaza/rss/"
+    first = fetch(client, url, "rss")
+    assert titles("rss", first.content)[0] == "Ceasefire talks resume"
+    ceasefire = newsroom["ceasefire"].get_latest_revision_as_object()
+    ceasefire.tags.set([])
+    ceasefire.save_revision().publish()
+    answer = client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert answer.status_code == 200 and "Ceasefire talks resume" not in titles("rss", answer.content)
+    assert parsedate_to_datetime(answer["Last-Modified"]) >= parsedate_to_datetime(first["Last-Modified"])
+
+
+def test_a_site_feed_holds_that_site_only(client, newsroom, settings):
+    from masthead.news.models import HomePage
+
+    settings.ALLOWED_HOSTS = ["*"]
+    other_home = Site.objects.get(is_default_site=True).root_page.get_parent().add_child(
+        instance=HomePage(title="Other paper", slug="other-paper")
+    )
+    Site.objects.create(hostname="other.test", port=80, root_page=other_home, site_name="Other paper")
+    other_section = other_home.add_child(instance=SectionPage(title="Local", slug="local"))
+    story = ArticlePage(title="Only on the other site", slug="only-other")
+    other_section.add_child(instance=story)
+    story.save_revision().publish()
+    assert "Only on the other site" not in titles("rss", fetch(client, "/feeds/rss/", "rss").content)
+    theirs = fetch(client, "/feeds/rss/", "rss", HTTP_HOST="other.test")
+    assert titles("rss", theirs.content) == ["Only on the other site"]
+
+
 def test_a_publish_dated_by_a_clock_ahead_of_ours_gets_no_last_modified(client, newsroom):
     """A story published on a machine whose clock is ahead carries that machine's time. A feed
     dated by it would be dated after its own response; dated now instead, it could answer 304 to
@@ -611,8 +669,9 @@ def test_changing_the_publication_settings_changes_the_etag(client, newsroom):
 
 def test_a_304_costs_no_article_query(client, newsroom, django_assert_max_num_queries):
     etag = fetch(client, "/feeds/rss/", "rss")["ETag"]
-    # The site, the publication settings, the privacy restrictions, the version, the page log.
-    with django_assert_max_num_queries(5):
+    # The site, the publication settings, the privacy restrictions, the version, the page log
+    # (newest unpublish or move, newest publish).
+    with django_assert_max_num_queries(6):
         assert client.get("/feeds/rss/", HTTP_IF_NONE_MATCH=etag).status_code == 304
 
 
