@@ -2,16 +2,20 @@
 
 Every file of a batch is read and parsed before anything is written; one bad file stops the
 whole batch with a line per problem, so an import never leaves half its files behind. Each
-article is keyed by its headline's slug (`ArticlePage.import_key`): importing the same story
-again updates that page, and an unchanged story is left alone rather than republished.
+article is keyed by its headline (`ArticlePage.import_key`, see `import_key`): importing the same
+story again updates that page, and an unchanged story is left alone rather than republished. A
+story an editor has changed in the admin since (a draft, or an unpublish) is refused, not
+overwritten: the file is imported again once the editor has published or reverted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 from wagtail.rich_text import RichText
@@ -66,8 +70,16 @@ def import_files(
     home = HomePage.objects.first()
     if home is None:
         raise ImportFailed(["no home page: run `masthead migrate` first"])
-    with transaction.atomic():
-        return [ImportResult(path, *upsert_article(home, article, section, author)) for path, article in parsed]
+    results = []
+    with transaction.atomic():  # a problem with any file leaves every file unwritten
+        for path, article in parsed:
+            try:
+                results.append(ImportResult(path, *upsert_article(home, article, section, author)))
+            except ValidationError as exc:
+                raise ImportFailed([f"{path}: {'; '.join(exc.messages)}"]) from exc
+            except ImportFailed as failure:
+                raise ImportFailed([f"{path}: {problem}" for problem in failure.problems]) from failure
+    return results
 
 
 def body_from_paragraphs(paragraphs: list[str]) -> list[tuple[str, RichText]]:
@@ -83,7 +95,7 @@ def find_or_create_section(home: HomePage, name: str) -> SectionPage:
     existing = SectionPage.objects.filter(title__iexact=name).order_by("depth").first()
     if existing:
         return existing
-    section = SectionPage(title=name, slug=slugify(name) or "section", show_in_menus=True)
+    section = SectionPage(title=name, slug=unique_slug(home, name, fallback="section"), show_in_menus=True)
     home.add_child(instance=section)
     section.save_revision().publish()
     return section
@@ -95,14 +107,28 @@ def find_or_create_author(name: str) -> Author:
     return author
 
 
-def unique_slug(parent, headline: str, exclude_pk: int | None = None) -> str:
-    base = slugify(headline)[:MAX_SLUG].rstrip("-") or "article"
+def unique_slug(parent, headline: str, exclude_pk: int | None = None, fallback: str = "article") -> str:
+    base = slugify(headline)[:MAX_SLUG].rstrip("-") or fallback
     slug, n = base, 2
     siblings = parent.get_children().exclude(pk=exclude_pk) if exclude_pk else parent.get_children()
     taken = set(siblings.filter(slug__startswith=base).values_list("slug", flat=True))
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+def import_key(headline: str) -> tuple[str, str]:
+    """The key of the story with this headline, and the key earlier releases gave it.
+
+    Its slug, with the letters of every script kept ("путин-встретился-с-си"), or for a
+    headline with no letter or digit at all, a digest of it. Earlier releases kept ASCII only,
+    so a headline in Cyrillic or Chinese had the empty key, which matched any article typed in
+    the admin; an accented one ("café") is still found under its earlier key ("cafe")."""
+    earlier = slugify(headline)[:255]
+    key = slugify(headline, allow_unicode=True)[:255]
+    if not key:
+        key = "headline-" + hashlib.sha256(" ".join(headline.split()).encode()).hexdigest()[:32]
+    return key, earlier
 
 
 def upsert_article(
@@ -112,27 +138,36 @@ def upsert_article(
     primary_name = section or names[-1]
     primary = find_or_create_section(home, primary_name)
     further = [find_or_create_section(home, n) for n in names if n.casefold() != primary_name.casefold()]
-    key = slugify(parsed.headline)[:255]
+    key, earlier_key = import_key(parsed.headline)
     body = body_from_paragraphs(parsed.paragraphs)
 
-    article = ArticlePage.objects.filter(import_key=key).first()
+    found = {a.import_key: a for a in ArticlePage.objects.filter(import_key__in={key, earlier_key} - {""})}
+    article = found.get(key) or found.get(earlier_key)
     if article is None:
         article = ArticlePage(title=parsed.headline, slug=unique_slug(primary, parsed.headline), import_key=key)
         article.body = body
         primary.add_child(instance=article)
         action = "created"
     else:
+        if not article.live or article.has_unpublished_changes:
+            state = "has changes not yet published" if article.live else "is not published"
+            raise ImportFailed(
+                [f"“{article.title}” {state} in the admin: publish or revert it there, then import again"]
+            )
         article = article.get_latest_revision_as_object()
-        if article.get_parent().pk != primary.pk:
+        moved = article.get_parent().pk != primary.pk
+        if moved:
             article.move(primary, pos="last-child")
             article = ArticlePage.objects.get(pk=article.pk).get_latest_revision_as_object()
+        article.import_key = key  # an earlier release's key is replaced at the next update
         unchanged = (
-            article.title == parsed.headline
+            not moved
+            and article.title == parsed.headline
             and paragraph_sources(article) == [text.source for _, text in body]
             and {s.pk for s in article.additional_sections.all()} == {s.pk for s in further}
             and (author is None or [b.author.name for b in article.bylines.all()] == [author])
         )
-        if unchanged and article.live:
+        if unchanged:
             return article, "unchanged"
         article.title = parsed.headline
         article.body = body

@@ -186,7 +186,7 @@ class ArticlePage(OneQueryRestrictionsMixin, Page):
 
     parent_page_types = ["news.SectionPage"]
     subpage_types: list[str] = []
-    exclude_fields_in_copy = ["related_ids"]
+    exclude_fields_in_copy = ["related_ids", "import_key"]  # a copy is another story
 
     content_panels = [
         TitleFieldPanel("title", heading="Headline"),  # fills the slug as the editor types

@@ -22,6 +22,6 @@ class Command(BaseCommand):
         except ImportFailed as failure:
             for line in failure.problems:
                 self.stderr.write(f"error: {line}")
-            raise CommandError(f"nothing imported: {len(failure.problems)} file(s) could not be read")
+            raise CommandError(f"nothing imported: {len(failure.problems)} file(s) could not be imported")
         for result in results:
             self.stdout.write(f"{result.action}: {result.article.get_url() or result.article.url_path} ({result.path})")
