@@ -42,9 +42,12 @@ class CommentForm(forms.Form):
         # so a comment made only of them and white space would be published as an empty box.
         if not any(not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf") for ch in body):
             raise forms.ValidationError("Please write something before posting.")
-        if len(body) > self.policy.max_length:
+        # Counted as the browser's maxlength and the reader's counter count: a line break is one
+        # character, though a form sends it as two (CR LF).
+        length = len(body.replace("\r\n", "\n"))
+        if length > self.policy.max_length:
             raise forms.ValidationError(
-                f"Your comment is {len(body):,} characters long; the limit is {self.policy.max_length:,}. "
+                f"Your comment is {length:,} characters long; the limit is {self.policy.max_length:,}. "
                 "Please shorten it: your text is still here."
             )
         return body

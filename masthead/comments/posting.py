@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,7 +19,7 @@ from django.utils import timezone
 from .identity import ip_hash, normalise_email
 from .models import BlockedTerm, Comment, CommentPolicy
 from .spam import spam_probability
-from .text import URL_RE, count_links
+from .text import URL_RE, count_links, link_host
 from .tickets import Ticket
 
 
@@ -79,7 +78,7 @@ def blocked_matches(name: str, email: str, body: str) -> list[str]:
     if not terms:
         return []
     text = f"{name}\n{body}".casefold()
-    hosts = {(urlsplit(url).hostname or "").casefold() for url in URL_RE.findall(body)}
+    hosts = {link_host(url) for url in URL_RE.findall(body)}
     hits = []
     for kind, value in terms:
         if kind == BlockedTerm.Kind.WORD and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text):
@@ -134,7 +133,7 @@ def post(sub: Submission, policy: CommentPolicy) -> tuple[Comment, bool]:
                 author_email=sub.email,
                 body=sub.body,
                 state=decision.state,
-                hold_reasons="; ".join(decision.reasons),
+                hold_reasons=_reasons_text(decision.reasons),
                 spam_score=decision.spam_score,
                 notify_replies=sub.notify,
                 idempotency_key=sub.ticket.key,
@@ -145,5 +144,16 @@ def post(sub: Submission, policy: CommentPolicy) -> tuple[Comment, bool]:
             transaction.on_commit(lambda: after_post(comment))
     except IntegrityError:
         # The same ticket raced in from a second request; the first one won.
-        return Comment.objects.get(idempotency_key=sub.ticket.key), False
+        first = Comment.objects.filter(idempotency_key=sub.ticket.key).first()
+        if first is None:  # not a duplicate: the comment replied to went meanwhile
+            raise Refused(400, "The comment you are replying to is not available.") from None
+        return first, False
     return comment, True
+
+
+def _reasons_text(reasons: list[str]) -> str:
+    """The hold reasons as the moderation queue shows them, within the column's length: a
+    comment hitting many blocked words must still be stored (PostgreSQL refuses longer text)."""
+    text = "; ".join(reasons)
+    limit = Comment._meta.get_field("hold_reasons").max_length
+    return text if len(text) <= limit else text[: limit - 1] + "…"

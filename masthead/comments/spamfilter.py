@@ -92,7 +92,7 @@ _SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu", "gob", "gouv", "
 
 def _host_of(url: str) -> str:
     rest = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url, flags=re.IGNORECASE)
-    host = re.split(r"[/?#:]", rest, maxsplit=1)[0].lower().rstrip(".")
+    host = re.split(r"[/\\?#:]", rest, maxsplit=1)[0].lower().rstrip(".")  # "\\" ends it, as in browsers
     host = host.split("@")[-1]
     return host[4:] if host.startswith("www.") else host
 

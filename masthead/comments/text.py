@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 import nh3
 
@@ -36,6 +37,17 @@ def visible_text(text: str) -> str:
     return "".join(
         ch for ch in text if unicodedata.category(ch) not in _INVISIBLE or ch in _KEEP_FORMAT
     )
+
+
+def link_host(url: str) -> str:
+    """The host a browser opens for `url`, lower case: to a browser a backslash is a slash
+    ("https://bad.example\\@good.example/" opens bad.example, where urlsplit reads good.example)
+    and a trailing dot names the same host. "" for a URL that names none or cannot be read."""
+    try:
+        host = urlsplit(url.replace("\\", "/")).hostname or ""
+    except ValueError:  # "http://[x": not a URL a browser would open either
+        return ""
+    return host.rstrip(".").casefold()
 
 
 def count_links(text: str) -> int:

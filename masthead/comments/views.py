@@ -30,14 +30,19 @@ def _policy(request: HttpRequest) -> CommentPolicy:
     return CommentPolicy.for_request(request)
 
 
-def _article(article_id: int) -> ArticlePage:
+GONE = "This article is no longer open to comments."
+
+
+def _article(request: HttpRequest, article_id: int) -> ArticlePage:
+    """The live article, if this reader may see it: a page behind a password or a login takes
+    comments from those who passed its restriction, as it shows them the form."""
     # The URL accepts any run of digits; one beyond a 64-bit id is no article (SQLite would raise
     # OverflowError on it, a 500).
     if article_id >= 2**63:
-        raise Http404("No such article")
-    article = ArticlePage.objects.live().public().filter(pk=article_id).first()
-    if article is None:
-        raise Http404("No such article")
+        raise Http404(GONE)
+    article = ArticlePage.objects.live().filter(pk=article_id).first()
+    if article is None or not all(r.accept_request(request) for r in article.get_view_restrictions()):
+        raise Http404(GONE)
     return article
 
 
@@ -57,7 +62,10 @@ def _csrf_ok(request: HttpRequest) -> bool:
 @require_GET
 def ticket(request: HttpRequest, article_id: int) -> HttpResponse:
     """A fresh ticket and CSRF token for a form that is being filled in (fetched by script)."""
-    _article(article_id)
+    try:
+        _article(request, article_id)
+    except Http404:  # unpublished while the reader writes: say so, their text stays in the form
+        return _no_store(JsonResponse({"status": "refused", "message": GONE}, status=404))
     return _no_store(JsonResponse({"ticket": tickets.issue(article_id), "csrf_token": get_token(request)}))
 
 
@@ -91,10 +99,16 @@ def _posted_url(comment: Comment) -> str:
 @csrf_exempt  # checked below, so that a failed check shows the text again instead of a 403
 @require_POST
 def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
-    article = _article(article_id)
+    as_json = _wants_json(request)
+    try:
+        article = _article(request, article_id)
+    except Http404:  # unpublished (or never there) while the reader wrote: give the text back
+        if as_json:
+            return _no_store(JsonResponse({"status": "refused", "message": GONE}, status=404))
+        context = {"article": None, "message": GONE, "body": request.POST.get("body", "")}
+        return _no_store(render(request, "comments/refused.html", context, status=404))
     policy = _policy(request)
     form = CommentForm(request.POST, policy=policy)
-    as_json = _wants_json(request)
     ticket = tickets.read(request.POST.get("ticket", ""), article.pk)
 
     if not form.is_valid():
@@ -167,7 +181,7 @@ def posted(request: HttpRequest, token: str) -> HttpResponse:
 def reply(request: HttpRequest, comment_id: int) -> HttpResponse:
     """The reply form for one comment, for readers without JavaScript."""
     parent = get_object_or_404(Comment.objects.approved().select_related("article"), pk=comment_id)
-    article = _article(parent.article_id)
+    article = _article(request, parent.article_id)
     form = CommentForm(initial={"parent": parent.pk, "ticket": tickets.issue(article.pk)}, policy=_policy(request))
     get_token(request)
     context = {"article": article, "form": form, "parent": parent, "message": ""}

@@ -68,7 +68,7 @@ def refusal(payload: str, max_length: int) -> str | None:
         return "null character"
     if shows_nothing(payload):
         return "nothing visible"
-    if len(payload) > max_length:
+    if len(payload.replace("\r\n", "\n")) > max_length:  # a line break is one character, as browsers count
         return "too long"
     return None
 

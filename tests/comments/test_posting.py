@@ -134,6 +134,16 @@ def test_too_long_comment_is_refused_with_the_text_kept(article, post, policy):
     assert not Comment.objects.exists()
 
 
+def test_a_line_break_counts_as_one_character_as_the_browser_counts_it(article, post, policy):
+    policy.max_length = 50
+    policy.save()
+    body = ("x" * 9 + "\r\n") * 5  # 50 characters in the textarea, 55 as sent
+    assert post(article, body=body).status_code == 201
+    assert post(article, body=body + "y").json()["errors"]["body"] == [
+        "Your comment is 51 characters long; the limit is 50. Please shorten it: your text is still here."
+    ]
+
+
 def test_rate_limit_per_ip_and_email_with_a_readable_429(article, post, policy):
     policy.rate_limit_count = 2
     policy.save()
@@ -204,3 +214,90 @@ def test_reply_notification_and_one_click_unsubscribe(article, post, approved, c
         post(article, body="Still disagree", email="replier@example.org", parent=str(parent.pk))
     assert mail.outbox == []
     assert client.get("/" + path[:-3] + "xx/").status_code == 404  # forged token
+
+
+# --- refusals that keep the text, and what the blocklist reads -----------------------------------
+
+
+def test_a_comment_held_for_many_reasons_is_stored_with_them_shortened(article, post):
+    """Each blocked word adds a reason; the column holds 200 characters, and PostgreSQL refused
+    the longer text with an error the reader saw as a failed post."""
+    words = [f"forbiddenword{n:02d}" for n in range(12)]
+    BlockedTerm.objects.bulk_create([BlockedTerm(kind="word", value=w) for w in words])
+    body = " ".join(words) + " https://a.example https://b.example"
+    assert post(article, body=body).json()["status"] == "held"
+    reasons = Comment.objects.get().hold_reasons
+    assert len(reasons) == 200 and reasons.startswith("blocklist: word “forbiddenword00”") and reasons.endswith("…")
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://spam.example\\@good.example/x",  # a browser opens spam.example
+        "https://spam.example./x",  # the same host, with its root dot
+        "https://WWW.Spam.Example/x",
+    ],
+)
+def test_a_blocked_domain_is_found_however_the_link_is_written(article, post, approved, link):
+    approved(email="t@example.org")
+    BlockedTerm.objects.create(kind="domain", value="spam.example")
+    assert post(article, body=f"see {link}", email="t@example.org").json()["status"] == "held"
+    assert "link to spam.example" in Comment.objects.get(body__startswith="see").hold_reasons
+
+
+def test_a_link_that_is_no_url_does_not_break_the_blocklist(article, post, approved):
+    approved(email="t@example.org")
+    BlockedTerm.objects.create(kind="domain", value="spam.example")
+    response = post(article, body="odd http://[oops/ link", email="t@example.org")
+    assert response.status_code == 201
+    assert Comment.objects.filter(body="odd http://[oops/ link").exists()
+
+
+def test_a_post_to_an_article_unpublished_meanwhile_gives_the_text_back(article, post):
+    body = "Written while the story was still up."
+    article.unpublish()
+    as_json = post(article, body=body)
+    assert as_json.status_code == 404 and as_json.json()["status"] == "refused"
+    page = post(article, body=body, json=False)
+    assert page.status_code == 404 and "no-store" in page["Cache-Control"]
+    kept = BeautifulSoup(page.content, "html.parser").select_one("textarea#kept-text").get_text()
+    assert kept.removeprefix("\n") == body
+    from django.test import Client
+
+    answer = Client().get(f"/comments/ticket/{article.pk}/", HTTP_ACCEPT="application/json")
+    assert answer.status_code == 404 and answer.json()["status"] == "refused"
+    assert not Comment.objects.exists()
+
+
+def test_the_kept_text_keeps_its_first_newline(article, post):
+    article.unpublish()
+    body = "\nStarts with a blank line."
+    page = post(article, body=body, json=False)
+    assert BeautifulSoup(page.content, "html.parser").select_one("textarea#kept-text").get_text() == "\n" + body
+
+
+def test_readers_past_a_password_can_comment_and_others_cannot(article, post, client):
+    from wagtail.models import PageViewRestriction
+
+    PageViewRestriction.objects.create(page=article, restriction_type="password", password="letmein")
+    assert post(article).status_code == 404
+    page = client.get(article.url)
+    form = BeautifulSoup(page.content, "html.parser").select_one("form")
+    passed = client.post(form["action"], {"password": "letmein", "return_url": article.url})
+    assert passed.status_code == 302
+    response = post(article, body="Past the password.")
+    assert response.status_code == 201 and Comment.objects.get().body == "Past the password."
+
+
+def test_a_reply_whose_parent_went_meanwhile_is_refused_with_its_text(article, post, approved, monkeypatch):
+    """The insert fails on the parent's foreign key, not on a duplicate ticket: no 500."""
+    from django.db import IntegrityError
+
+    parent = approved()
+
+    def parent_gone(*args, **kwargs):
+        raise IntegrityError("FOREIGN KEY constraint failed")
+
+    monkeypatch.setattr(Comment.objects, "create", parent_gone)
+    response = post(article, body="A reply.", parent=str(parent.pk))
+    assert response.status_code == 400 and response.json()["status"] == "refused"

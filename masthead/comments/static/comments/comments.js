@@ -17,7 +17,13 @@
 
   function fetchTicket() {
     ticketReady = fetch(form.dataset.ticketUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { if (!r.ok) throw new Error("ticket"); return r.json(); })
+      .then(function (r) {
+        if (r.ok) return r.json();
+        // A refusal the server explains (the article was unpublished) is shown as it says.
+        return r.json().then(function (data) {
+          var refused = new Error(data.message || "ticket"); refused.refused = !!data.message; throw refused;
+        }, function () { throw new Error("ticket"); });
+      })
       .then(function (data) {
         form.elements.ticket.value = data.ticket;
         var token = form.elements.csrfmiddlewaretoken;
@@ -69,8 +75,9 @@
         say(data.message || "Your comment could not be posted. Your text is still here.");
       }
       submit.disabled = false;
-    }).catch(function () {
-      say("We could not reach the server. Your text is still here: try again in a moment.");
+    }).catch(function (error) {
+      say(error && error.refused ? error.message + " Your text is still here."
+        : "We could not reach the server. Your text is still here: try again in a moment.");
       submit.disabled = false;  // the same ticket is reused, so a retry cannot post twice
     });
   });
