@@ -162,7 +162,8 @@ class PageCacheMiddleware:
         store = get_store()
         key = cache_key(request)
         clock = 0
-        if key is not None and conf.get("MASTHEAD_PAGE_CACHE"):
+        looked_up = key is not None and conf.get("MASTHEAD_PAGE_CACHE")
+        if looked_up:
             if not store.shared:
                 poller = poller_for(store)
                 if poller.due():
@@ -184,6 +185,15 @@ class PageCacheMiddleware:
             mark_status(response, "MISS")
             return headers.conditional(request, self._compress_personal(request, response))
         found = surrogate_keys(request, response, collected.keys)
+        if looked_up and store.purged_since(clock, found):
+            # Rendered across a purge of what it shows (a comment approved meanwhile): this
+            # reader may have it, but no cache may keep it, and it carries no date that would
+            # later match a reader's If-Modified-Since for the page as it is now.
+            headers.mark_private(response)
+            if response.status_code == 200:
+                headers.add_validators(response, None)
+            mark_status(response, "MISS")
+            return headers.conditional(request, self._compress_personal(request, response))
         headers.mark_public(response, found)
         if response.status_code == 200:
             changed = store.changed_at(found)

@@ -120,6 +120,11 @@ class Store:
         """The latest time any of `tags` was purged (at least: when this store started remembering)."""
         return STARTED
 
+    def purged_since(self, since: int, tags: Iterable[str]) -> bool:
+        """Whether any of `tags` was purged after lookup() gave the clock `since` (or whether
+        that cannot be told): a page rendered meanwhile may show what the purge replaced."""
+        return False
+
     def clear(self) -> None:
         pass
 
@@ -180,6 +185,10 @@ class LocalStore(Store):
             while self._bytes > self.max_bytes and self._entries:
                 self._drop(next(iter(self._entries)))
             return True
+
+    def purged_since(self, since, tags):
+        with self._lock:
+            return self._purged_since(since, frozenset(tags))
 
     def _purged_since(self, since: int, tags: frozenset[str]) -> bool:
         if since >= self._clock:
@@ -354,6 +363,19 @@ class RedisStore(Store):
         except Exception:
             logger.warning("page cache: Redis save failed", exc_info=True)
             return False
+
+    def purged_since(self, since, tags):
+        if since < 0:
+            return True  # the clock was unknown
+        tags = sorted(set(tags))
+        if not tags:
+            return False
+        try:
+            marks = self.client.mget([self._k("p", t) for t in tags])
+        except Exception:
+            logger.warning("page cache: Redis read of purge marks failed", exc_info=True)
+            return True
+        return any(mark is not None and int(mark) > since for mark in marks)
 
     def purge(self, tags, when=None):  # one shared store: Redis's own clock times every purge
         tags = sorted(set(tags))

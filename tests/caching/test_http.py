@@ -189,3 +189,31 @@ def test_switched_off_it_still_sends_headers_but_stores_nothing(pub, client, set
     first, second = client.get(pub.alpha.url), client.get(pub.alpha.url)
     assert "X-Cache" not in second and second["Surrogate-Key"] == first["Surrogate-Key"]
     assert second["ETag"] == first["ETag"]
+
+
+def test_a_page_rendered_across_a_purge_of_what_it_shows_is_kept_by_no_cache(pub, client, monkeypatch):
+    """A purge that lands while the page renders (a comment approved meanwhile) may have
+    replaced what the page shows: that copy goes to this reader only, private, without a
+    Last-Modified, and is not stored; the next reader gets a fresh render."""
+    from masthead.caching import keys, middleware
+    from masthead.caching.purge import purge
+
+    url = pub.charlie.url
+    rendering = middleware.surrogate_keys
+
+    def purge_meanwhile(request, response, collected):
+        found = rendering(request, response, collected)
+        purge([keys.article(pub.charlie.pk)], "a moderator, meanwhile")
+        return found
+
+    monkeypatch.setattr(middleware, "surrogate_keys", purge_meanwhile)
+    raced = client.get(url)
+    assert raced.status_code == 200 and raced["X-Cache"] == "MISS"
+    cache_control = raced["Cache-Control"]
+    assert "private" in cache_control and "public" not in cache_control and "s-maxage" not in cache_control
+    assert "Last-Modified" not in raced and raced["ETag"] == body_etag(raced.content)
+    monkeypatch.undo()
+    assert status(client, url) == "MISS"  # the raced copy was not stored
+    settled = client.get(url)
+    assert settled["X-Cache"] == "HIT" and settled["Cache-Control"].startswith("public")
+    assert "Last-Modified" in settled
