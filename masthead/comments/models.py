@@ -230,7 +230,7 @@ def html_of(body: str) -> str:
     return render(body) if body else ""
 
 
-def store_html(comment_model, batch: int = 1000) -> int:
+def store_html(comment_model, batch: int = 1000, using: str = "default") -> int:
     """Store the HTML of every comment whose stored HTML is missing or from another
     RENDER_VERSION, `batch` comments per transaction, so pages (which render those comments as
     they read them meanwhile) are never held up for long. Takes the model so that a migration
@@ -243,19 +243,21 @@ def store_html(comment_model, batch: int = 1000) -> int:
     per comment sent together (executemany), not bulk_update's one statement of CASE branches,
     which the database matches row by row against every id (1,000 comments: 247 ms against
     86 ms). The walk is one pass: a comment made stale again behind it (an update of its text
-    by expression) is rendered as it is read until the command is run again."""
-    from django.db import connection, transaction
+    by expression) is rendered as it is read until the command is run again. `using` is the
+    database alias (a migration's schema_editor.connection.alias)."""
+    from django.db import connections, transaction
 
+    connection = connections[using]
     meta = comment_model._meta
     name = connection.ops.quote_name
     update = (
         f"UPDATE {name(meta.db_table)} SET {name(meta.get_field('body_html').column)} = %s, "
         f"{name(meta.get_field('html_version').column)} = %s WHERE {name(meta.pk.column)} = %s"
     )
-    stale = comment_model.objects.exclude(html_version=RENDER_VERSION).order_by("pk")
+    stale = comment_model.objects.using(using).exclude(html_version=RENDER_VERSION).order_by("pk")
     stored, after = 0, None
     while True:
-        with transaction.atomic():  # locked, so that a text changed meanwhile is not overwritten
+        with transaction.atomic(using=using):  # locked, so that a text changed meanwhile is not overwritten
             rows = stale if after is None else stale.filter(pk__gt=after)
             rows = list(rows.select_for_update().values_list("pk", "body")[:batch])
             if rows:

@@ -9,7 +9,7 @@ from masthead.comments.models import store_html
 
 
 def store_existing(apps, schema_editor):
-    store_html(apps.get_model("comments", "Comment"))
+    store_html(apps.get_model("comments", "Comment"), using=schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):
