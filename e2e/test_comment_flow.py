@@ -107,3 +107,22 @@ def test_posting_without_javascript(new_context, server):
     page.get_by_role("button", name="Post comment").click()
     expect(page.locator("h1")).to_contain_text("awaiting moderation")
     expect(page.get_by_role("link", name="Delete this comment")).to_be_visible()
+
+
+def test_a_refused_post_says_why_and_keeps_the_text(new_context, server):
+    """The server refuses a form whose article is gone (here: a form pointed at an id that never
+    was, so the demo's content stays as it is); the script shows its reason, not "could not
+    reach the server", and the text stays in the form."""
+    page = new_context().new_page()
+    open_article(page, server)
+    page.evaluate(
+        """() => { const form = document.getElementById("comment-form");
+        form.action = "/comments/post/999999999/"; form.dataset.ticketUrl = "/comments/ticket/999999999/"; }"""
+    )
+    text = "Written while the story was taken down."
+    write_comment(page, "Ada Visitor", "ada@example.org", text)
+    page.get_by_role("button", name="Post comment").click()
+    expect(page.locator(".comment-form__status")).to_have_text(
+        "This article is no longer open to comments. Your text is still here."
+    )
+    expect(page.locator("#comment-form").get_by_label("Comment", exact=True)).to_have_value(text)
