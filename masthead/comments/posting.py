@@ -19,7 +19,7 @@ from django.utils import timezone
 from .identity import ip_hash, normalise_email
 from .models import BlockedTerm, Comment, CommentPolicy
 from .spam import spam_probability
-from .text import URL_RE, count_links, link_host
+from .text import count_links, link_host, linked_urls
 from .tickets import Ticket
 
 
@@ -78,7 +78,7 @@ def blocked_matches(name: str, email: str, body: str) -> list[str]:
     if not terms:
         return []
     text = f"{name}\n{body}".casefold()
-    hosts = {link_host(url) for url in URL_RE.findall(body)}
+    hosts = {link_host(url) for url in linked_urls(body)}
     hits = []
     for kind, value in terms:
         if kind == BlockedTerm.Kind.WORD and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text):
@@ -145,8 +145,8 @@ def post(sub: Submission, policy: CommentPolicy) -> tuple[Comment, bool]:
     except IntegrityError:
         # The same ticket raced in from a second request; the first one won.
         first = Comment.objects.filter(idempotency_key=sub.ticket.key).first()
-        if first is None:  # not a duplicate: the comment replied to went meanwhile
-            raise Refused(400, "The comment you are replying to is not available.") from None
+        if first is None:  # not a duplicate: what it replies to (comment or article) went meanwhile
+            raise Refused(400, "What you are replying to is no longer available.") from None
         return first, False
     return comment, True
 

@@ -54,14 +54,25 @@ def count_links(text: str) -> int:
     return len(URL_RE.findall(text)) + len(re.findall(r"(?<![\w/@.])www\.[\w-]+\.\w+", text, re.I))
 
 
+def _link_of(url: str) -> str:
+    """What of a URL_RE match becomes the link: without the punctuation that ends a sentence,
+    but with a closing parenthesis that belongs to the URL, as in Wikipedia links."""
+    trimmed = url.rstrip(_TRAILING)
+    while url[len(trimmed) : len(trimmed) + 1] == ")" and trimmed.count("(") > trimmed.count(")"):
+        trimmed += ")"
+    return trimmed
+
+
+def linked_urls(text: str) -> list[str]:
+    """The URLs that `render` makes links of, as it makes them (invisible characters dropped,
+    sentence punctuation trimmed): what a reader can click is what the blocklist must read."""
+    return [_link_of(url) for url in URL_RE.findall(visible_text(text))]
+
+
 def _linkify_line(line: str) -> str:
     out, pos = [], 0
     for match in URL_RE.finditer(line):
-        url = match.group(0)
-        trimmed = url.rstrip(_TRAILING)
-        # Keep a closing parenthesis that belongs to the URL, as in Wikipedia links.
-        while url[len(trimmed) : len(trimmed) + 1] == ")" and trimmed.count("(") > trimmed.count(")"):
-            trimmed += ")"
+        trimmed = _link_of(match.group(0))
         end = match.start() + len(trimmed)
         out.append(html.escape(line[pos : match.start()]))
         href = html.escape(trimmed, quote=True)

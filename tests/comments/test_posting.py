@@ -236,6 +236,9 @@ def test_a_comment_held_for_many_reasons_is_stored_with_them_shortened(article, 
         "https://spam.example\\@good.example/x",  # a browser opens spam.example
         "https://spam.example./x",  # the same host, with its root dot
         "https://WWW.Spam.Example/x",
+        "(https://spam.example)",  # the page links https://spam.example, without the parenthesis
+        "https://spam.example,",
+        "https://spam\u200b.example/x",  # a zero-width space, which the page drops
     ],
 )
 def test_a_blocked_domain_is_found_however_the_link_is_written(article, post, approved, link):
