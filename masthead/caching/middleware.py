@@ -187,8 +187,9 @@ class PageCacheMiddleware:
         found = surrogate_keys(request, response, collected.keys)
         if looked_up and store.purged_since(clock, found):
             # Rendered across a purge of what it shows (a comment approved meanwhile): this
-            # reader may have it, but no cache may keep it, and it carries no date that would
-            # later match a reader's If-Modified-Since for the page as it is now.
+            # reader may have it, but no shared cache may keep it, and no date is added that
+            # would later match a reader's If-Modified-Since for the page as it is now (a view's
+            # own validators, the feeds', describe what the view read, and stay).
             headers.mark_private(response)
             if response.status_code == 200:
                 headers.add_validators(response, None)

@@ -121,8 +121,8 @@ class Store:
         return STARTED
 
     def purged_since(self, since: int, tags: Iterable[str]) -> bool:
-        """Whether any of `tags` was purged after lookup() gave the clock `since` (or whether
-        that cannot be told): a page rendered meanwhile may show what the purge replaced."""
+        """Whether any of `tags` was purged after lookup() gave the clock `since`: a page
+        rendered meanwhile may show what the purge replaced."""
         return False
 
     def clear(self) -> None:
@@ -365,16 +365,16 @@ class RedisStore(Store):
             return False
 
     def purged_since(self, since, tags):
-        if since < 0:
-            return True  # the clock was unknown
+        # With Redis unreachable (the lookup's clock unknown, or this read failing), nothing is
+        # stored anyway; pages stay public so that Varnish or a CDN carries the load meanwhile.
         tags = sorted(set(tags))
-        if not tags:
+        if since < 0 or not tags:
             return False
         try:
             marks = self.client.mget([self._k("p", t) for t in tags])
         except Exception:
             logger.warning("page cache: Redis read of purge marks failed", exc_info=True)
-            return True
+            return False
         return any(mark is not None and int(mark) > since for mark in marks)
 
     def purge(self, tags, when=None):  # one shared store: Redis's own clock times every purge

@@ -275,3 +275,19 @@ def test_a_new_process_dates_its_pages_by_purges_made_since_it_began(settings):
     fresh.save("page", entry(), ["a1", "a2"], 60, since=fresh.lookup("x")[1])
     log.last_poll -= 1
     assert log.poll() == 0 and fresh.lookup("page")[0] is not None
+
+
+def test_a_purge_since_the_lookup_is_told_and_redis_down_keeps_pages_public(store):
+    """purged_since tells the middleware a page was rendered across a purge of its keys. With
+    Redis unreachable nothing is stored anyway, and the answer is "no": pages stay public, so a
+    CDN or Varnish keeps carrying the load."""
+    clock = store.lookup("page")[1]
+    assert not store.purged_since(clock, ["a1", "home"])
+    store.purge(["a2"])
+    assert not store.purged_since(clock, ["a1", "home"])
+    store.purge(["a1"])
+    assert store.purged_since(clock, ["a1", "home"])
+    assert not store.purged_since(store.lookup("page")[1], ["a1"])
+    down = RedisStore("redis://127.0.0.1:1/0", "masthead-test-down")  # nothing listens on port 1
+    assert not down.purged_since(down.lookup("page")[1], ["a1"])
+    assert not down.purged_since(3, ["a1"])
