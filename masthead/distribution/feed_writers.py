@@ -98,6 +98,8 @@ def _xml_safe(value: Any) -> Any:
         return xml_text(value)
     if isinstance(value, (list, tuple)):
         return type(value)(_xml_safe(part) for part in value)
+    if isinstance(value, dict):
+        return {name: _xml_safe(part) for name, part in value.items()}
     if isinstance(value, FeedImage):
         texts = {f.name: xml_text(getattr(value, f.name)) for f in fields(value) if isinstance(getattr(value, f.name), str)}
         return replace(value, **texts)

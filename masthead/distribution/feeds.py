@@ -217,14 +217,17 @@ SCOPES = {"site": site_scope, "section": section_scope, "author": author_scope, 
 
 @dataclass
 class FeedVersion:
-    """What a feed's validators are computed from, read in two small queries.
+    """What a feed's validators are computed from, read in three small queries.
 
     `rows` are (id, last_published_at) of the articles the feed holds now: publishing,
     republishing and unpublishing any of them changes the ETag. `changed_at` is the newest
     unpublish, delete, move or privacy change of any page, which alter a feed without moving
     any of its articles' last_published_at; it keeps Last-Modified from going back in time when
-    the newest article is withdrawn. Renaming an author or a tag shows in the feed at the next
-    publish in it; changing the publication settings changes the ETag at once.
+    the newest article is withdrawn. Last-Modified also moves with the newest publish anywhere
+    (a republish can take a story out of a feed), so readers sending only If-Modified-Since
+    fetch a feed again after any publish; the ETag does not move with it. Renaming an author or
+    a tag shows in the feed's ETag at the next publish in it; changing the publication settings
+    changes the ETag at once.
     """
 
     ids: list[int]

@@ -426,6 +426,15 @@ def test_control_characters_pasted_into_a_story_leave_its_feeds_valid(client, ma
             assert b"Head line" in raw and b"Stand first" in raw and b"Para  graph" in raw, url
     feed = parse_json(fetch(client, "/feeds/json/", "json").content)
     assert feed["items"][0]["title"] == "Head\x0bline"  # JSON carries it, escaped
+    # The feed's own texts too: a section's name and intro.
+    sport = make_section("Sp\x0bort")
+    sport.intro = "Scores\x0c and results"
+    sport.save_revision().publish()
+    make_article(sport, "A match")
+    for fmt in ("rss", "atom"):
+        raw = fetch(client, f"/feeds/sections/{sport.slug}/{fmt}/", fmt).content
+        (parse_rss if fmt == "rss" else parse_atom)(raw)
+        assert b"Sp ort" in raw, fmt
 
 
 def test_a_section_with_a_non_ascii_slug_has_its_front_and_feeds(client, make_section, make_article):
