@@ -123,12 +123,23 @@ def import_key(headline: str) -> tuple[str, str]:
     Its slug, with the letters of every script kept ("путин-встретился-с-си"), or for a
     headline with no letter or digit at all, a digest of it. Earlier releases kept ASCII only,
     so a headline in Cyrillic or Chinese had the empty key, which matched any article typed in
-    the admin; an accented one ("café") is still found under its earlier key ("cafe")."""
+    the admin; an accented one ("café") is still found under its earlier key ("cafe"). A story
+    such a release imported under the empty key cannot be told from any other: importing it
+    again makes a new story."""
     earlier = slugify(headline)[:255]
     key = slugify(headline, allow_unicode=True)[:255]
     if not key:
         key = "headline-" + hashlib.sha256(" ".join(headline.split()).encode()).hexdigest()[:32]
     return key, earlier
+
+
+def _same_story(article: ArticlePage, headline: str, body: list, further: list, author: str | None) -> bool:
+    return (
+        article.title == headline
+        and paragraph_sources(article) == [text.source for _, text in body]
+        and {s.pk for s in article.additional_sections.all()} == {s.pk for s in further}
+        and (author is None or [b.author.name for b in article.bylines.all()] == [author])
+    )
 
 
 def upsert_article(
@@ -141,7 +152,9 @@ def upsert_article(
     key, earlier_key = import_key(parsed.headline)
     body = body_from_paragraphs(parsed.paragraphs)
 
-    found = {a.import_key: a for a in ArticlePage.objects.filter(import_key__in={key, earlier_key} - {""})}
+    found: dict[str, ArticlePage] = {}
+    for match in ArticlePage.objects.filter(import_key__in={key, earlier_key} - {""}).order_by("pk"):
+        found.setdefault(match.import_key, match)  # copies made by earlier releases share a key
     article = found.get(key) or found.get(earlier_key)
     if article is None:
         article = ArticlePage(title=parsed.headline, slug=unique_slug(primary, parsed.headline), import_key=key)
@@ -149,26 +162,19 @@ def upsert_article(
         primary.add_child(instance=article)
         action = "created"
     else:
+        # Compared with the story as it is published: a file that changes nothing leaves it
+        # alone, an editor's draft included.
+        if article.get_parent().pk == primary.pk and _same_story(article, parsed.headline, body, further, author):
+            return article, "unchanged"
         if not article.live or article.has_unpublished_changes:
             state = "has changes not yet published" if article.live else "is not published"
             raise ImportFailed(
                 [f"“{article.title}” {state} in the admin: publish or revert it there, then import again"]
             )
-        article = article.get_latest_revision_as_object()
-        moved = article.get_parent().pk != primary.pk
-        if moved:
+        if article.get_parent().pk != primary.pk:
             article.move(primary, pos="last-child")
-            article = ArticlePage.objects.get(pk=article.pk).get_latest_revision_as_object()
-        article.import_key = key  # an earlier release's key is replaced at the next update
-        unchanged = (
-            not moved
-            and article.title == parsed.headline
-            and paragraph_sources(article) == [text.source for _, text in body]
-            and {s.pk for s in article.additional_sections.all()} == {s.pk for s in further}
-            and (author is None or [b.author.name for b in article.bylines.all()] == [author])
-        )
-        if unchanged:
-            return article, "unchanged"
+        article = ArticlePage.objects.get(pk=article.pk).get_latest_revision_as_object()
+        article.import_key = key  # an earlier release's key is replaced
         article.title = parsed.headline
         article.body = body
         action = "updated"

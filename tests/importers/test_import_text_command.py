@@ -460,11 +460,25 @@ def test_a_story_with_an_editors_draft_is_refused_and_the_draft_kept(home, seed_
 def test_a_story_unpublished_in_the_admin_is_not_brought_back(home, seed_copy):
     run_import(str(seed_copy))
     ArticlePage.objects.get().unpublish()
+    out, _ = run_import(str(seed_copy))  # the same file: nothing to do
+    assert out.startswith("unchanged: ") and not ArticlePage.objects.get().live
+    seed_copy.write_text(seed_copy.read_text(encoding="utf-8").replace("surgical", "precise"), encoding="utf-8")
     err = StringIO()
     with pytest.raises(CommandError):
         call_command("import_text", str(seed_copy), stdout=StringIO(), stderr=err)
     assert "is not published in the admin" in err.getvalue()
     assert not ArticlePage.objects.get().live
+
+
+def test_an_unchanged_file_leaves_an_editors_draft_alone(home, seed_copy):
+    run_import(str(seed_copy))
+    article = ArticlePage.objects.get().get_latest_revision_as_object()
+    article.standfirst = "An editor's unfinished standfirst"
+    article.save_revision()
+    out, _ = run_import(str(seed_copy))
+    assert out.startswith("unchanged: ")
+    live = ArticlePage.objects.get()
+    assert live.standfirst == "" and live.get_latest_revision_as_object().standfirst == "An editor's unfinished standfirst"
 
 
 def test_sections_in_other_scripts_get_slugs_of_their_own(home, tmp_path):
