@@ -19,7 +19,7 @@ from django.utils import timezone
 from .identity import ip_hash, normalise_email
 from .models import BlockedTerm, Comment, CommentPolicy
 from .spam import spam_probability
-from .text import count_links, link_host, linked_urls
+from .text import count_links, link_host, linked_urls, visible_text
 from .tickets import Ticket
 
 
@@ -77,7 +77,7 @@ def blocked_matches(name: str, email: str, body: str) -> list[str]:
     terms = list(BlockedTerm.objects.values_list("kind", "value"))
     if not terms:
         return []
-    text = f"{name}\n{body}".casefold()
+    text = visible_text(f"{name}\n{body}").casefold()  # as shown: "mir\u200bacle" reads "miracle"
     hosts = {link_host(url) for url in linked_urls(body)}
     hits = []
     for kind, value in terms:

@@ -51,6 +51,8 @@ def link_host(url: str) -> str:
 
 
 def count_links(text: str) -> int:
+    """Links as the page shows them: an invisible character inside "https" hides none."""
+    text = visible_text(text)
     return len(URL_RE.findall(text)) + len(re.findall(r"(?<![\w/@.])www\.[\w-]+\.\w+", text, re.I))
 
 

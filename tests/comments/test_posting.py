@@ -304,3 +304,10 @@ def test_a_reply_whose_parent_went_meanwhile_is_refused_with_its_text(article, p
     monkeypatch.setattr(Comment.objects, "create", parent_gone)
     response = post(article, body="A reply.", parent=str(parent.pk))
     assert response.status_code == 400 and response.json()["status"] == "refused"
+
+
+def test_an_invisible_character_hides_no_blocked_word(article, post, approved):
+    approved(email="t@example.org")
+    BlockedTerm.objects.create(kind="word", value="miracle pill")
+    body = "Try this mir\u200bacle pill today"
+    assert post(article, body=body, email="t@example.org").json()["status"] == "held"

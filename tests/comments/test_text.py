@@ -31,3 +31,8 @@ def test_visible_text_drops_only_invisible_formatting():
     assert visible_text("plain ASCII, kept as it is\n") == "plain ASCII, kept as it is\n"
     assert visible_text("soft\u00adhyphen, zero\u200bwidth, bom\ufeff, rtl\u202e") == "softhyphen, zerowidth, bom, rtl"
     assert visible_text("family \U0001f468\u200d\U0001f469 and café") == "family \U0001f468\u200d\U0001f469 and café"
+
+
+def test_an_invisible_character_hides_no_link_from_the_count():
+    """render() drops it and links the URL; the link-hold limit must count it too."""
+    assert count_links("ht\u200btps://a.example/1 ht\u200btps://a.example/2") == 2
