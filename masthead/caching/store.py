@@ -365,8 +365,10 @@ class RedisStore(Store):
             return False
 
     def purged_since(self, since, tags):
-        # With Redis unreachable (the lookup's clock unknown, or this read failing), nothing is
-        # stored anyway; pages stay public so that Varnish or a CDN carries the load meanwhile.
+        # With Redis unreachable (the lookup's clock unknown, or this read failing), pages stay
+        # public, so that Varnish or a CDN carries the load meanwhile. Redis stores nothing then,
+        # but a shared cache could keep a page rendered across a purge during a short failure
+        # of this one read: that page lives until its lifetime ends or its next purge.
         tags = sorted(set(tags))
         if since < 0 or not tags:
             return False

@@ -3,9 +3,10 @@
 Every file of a batch is read and parsed before anything is written; one bad file stops the
 whole batch with a line per problem, so an import never leaves half its files behind. Each
 article is keyed by its headline (`ArticlePage.import_key`, see `import_key`): importing the same
-story again updates that page, and an unchanged story is left alone rather than republished. A
-story an editor has changed in the admin since (a draft, or an unpublish) is refused, not
-overwritten: the file is imported again once the editor has published or reverted.
+story again updates that page, and an unchanged story is left alone rather than republished
+(an editor's draft of it too). A file that would change a story an editor has changed in the
+admin since (a draft, or an unpublish) is refused, not written over: it can be imported again
+once the editor has published or reverted.
 """
 
 from __future__ import annotations
