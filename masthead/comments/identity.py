@@ -44,7 +44,20 @@ def normalise_email(email: str) -> str:
 
 
 def ip_hash(ip: str) -> str:
-    return keyed_hash(ip, "ip") if ip else ""
+    """The keyed hash of the reader's address as rate limits count it: an IPv4 address, or an
+    IPv6 address's /64. One subscriber line or host gets a whole /64 and picks any address in it
+    at will, so per address an IPv6 reader would have 2**64 rate limits."""
+    return keyed_hash(rate_key(ip), "ip") if ip else ""
+
+
+def rate_key(ip: str) -> str:
+    """`ip` as one reader: IPv4 as written, IPv6 as its /64 network; anything else unchanged."""
+    address = parse_ip(ip)
+    if address is None:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
+    return str(address)
 
 
 def email_hash(email: str) -> str:

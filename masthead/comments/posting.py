@@ -5,10 +5,15 @@ anything else is checked, so a retry after a lost response never meets a rate li
 duplicate. Only then: open for comments? within rate limits? and finally the moderation
 decision, which never rejects text outright: doubtful comments are held or marked spam, so a
 moderator can still rescue what a reader wrote.
+
+Rate limits are counted twice: once early, so a flood is refused before the spam filter reads
+it, and again in the insert's transaction while holding the reader's locks, so posts sent in
+parallel count one another instead of each seeing the count from before any of them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -73,6 +78,26 @@ def check_rate(ip_digest: str, email: str, policy: CommentPolicy) -> None:
         raise Refused(429, "This email address has posted several comments in the last few minutes. Please wait a while.")
 
 
+def hold_rate_locks(ip_digest: str, email: str) -> None:
+    """Serialise posts by one address or one email until the current transaction ends.
+
+    PostgreSQL takes a transaction-level advisory lock per key, in a fixed order so two posts
+    sharing only one key cannot deadlock. SQLite needs none: its transactions are IMMEDIATE
+    (settings), so writers already queue for the whole transaction."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    keys = [("email", email)] + ([("ip", ip_digest)] if ip_digest else [])
+    with connection.cursor() as cursor:
+        for lock in sorted(_lock_id(kind, value) for kind, value in keys):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+
+
+def _lock_id(kind: str, value: str) -> int:
+    digest = hashlib.sha256(f"masthead.comments.rate:{kind}:{value}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def blocked_matches(name: str, email: str, body: str) -> list[str]:
     terms = list(BlockedTerm.objects.values_list("kind", "value"))
     if not terms:
@@ -124,6 +149,12 @@ def post(sub: Submission, policy: CommentPolicy) -> tuple[Comment, bool]:
     decision = decide(sub, policy)
     try:
         with transaction.atomic():
+            hold_rate_locks(digest, sub.email)
+            # A post of the same ticket may have committed while this one waited for the locks.
+            existing = Comment.objects.filter(idempotency_key=sub.ticket.key).first()
+            if existing is not None:
+                return existing, False
+            check_rate(digest, sub.email, policy)
             comment = Comment.objects.create(
                 article=sub.article,
                 parent=parent,

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 from bs4 import BeautifulSoup
 from django.core import mail
+from django.db import connection
+from django.test import Client
 
+from masthead.comments import posting
+from masthead.comments.identity import ip_hash
 from masthead.comments.models import BlockedTerm, Comment
 from masthead.comments.moderation import moderate
 
@@ -153,6 +159,86 @@ def test_rate_limit_per_ip_and_email_with_a_readable_429(article, post, policy):
     assert refused.status_code == 429
     assert b"kept text" in refused.content and b"Please wait" in refused.content
     assert Comment.objects.count() == 2
+
+
+def test_an_ipv6_reader_is_one_reader_across_the_64_its_line_was_given(article, post, policy):
+    policy.rate_limit_count = 1
+    policy.save()
+    assert post(article, email="a@example.org", c=Client(REMOTE_ADDR="2001:db8:1:2::1")).status_code == 201
+    # Another address of the same /64 (any host on the line may pick one) is the same reader...
+    same_line = post(article, email="b@example.org", c=Client(REMOTE_ADDR="2001:db8:1:2:ffff::9"))
+    assert same_line.status_code == 429
+    # ...the next /64 is someone else, and so is any IPv4 reader.
+    assert post(article, email="c@example.org", c=Client(REMOTE_ADDR="2001:db8:1:3::1")).status_code == 201
+    assert post(article, email="d@example.org", c=Client(REMOTE_ADDR="192.0.2.1")).status_code == 201
+    assert post(article, email="e@example.org", c=Client(REMOTE_ADDR="192.0.2.2")).status_code == 201
+    assert ip_hash("2001:db8:1:2::1") == ip_hash("2001:db8:1:2:ffff::9") != ip_hash("2001:db8:1:3::1")
+    assert ip_hash("::ffff:192.0.2.1") == ip_hash("192.0.2.1") != ip_hash("192.0.2.2")
+
+
+def test_a_post_that_lands_while_this_one_is_scored_counts_against_its_rate_limit(article, post, policy, make_comment, monkeypatch):
+    """A parallel request from the same reader commits between this post's early count and its
+    insert (here: while the spam filter reads it); the count taken with the insert refuses."""
+    policy.rate_limit_count = 1
+    policy.save()
+    decide = posting.decide
+
+    def decide_while_another_post_lands(sub, policy):
+        make_comment("sent in parallel", author_email=sub.email, ip_hash=ip_hash(sub.ip))
+        return decide(sub, policy)
+
+    monkeypatch.setattr(posting, "decide", decide_while_another_post_lands)
+    refused = post(article, body="kept text", json=False)
+    assert refused.status_code == 429 and b"kept text" in refused.content
+    assert list(Comment.objects.values_list("body", flat=True)) == ["sent in parallel"]
+
+
+def test_the_same_ticket_landing_meanwhile_is_the_comment_not_a_rate_limit(article, post, policy, make_comment, monkeypatch):
+    policy.rate_limit_count = 1
+    policy.save()
+    decide = posting.decide
+
+    def decide_while_a_retry_lands(sub, policy):
+        make_comment(sub.body, author_email=sub.email, ip_hash=ip_hash(sub.ip), idempotency_key=sub.ticket.key)
+        return decide(sub, policy)
+
+    monkeypatch.setattr(posting, "decide", decide_while_a_retry_lands)
+    ticket = aged_ticket(article)
+    answer = post(article, body="once", ticket=ticket)
+    assert answer.status_code in (200, 201) and Comment.objects.get().body == "once"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's IMMEDIATE transactions serialise writers; the test above covers its count")
+def test_parallel_posts_from_one_reader_count_one_another(transactional_db, article, policy, monkeypatch):
+    """Two requests at once, each slowed between its early count and its insert: on PostgreSQL
+    only the advisory locks stop both from passing a limit of one."""
+    policy.rate_limit_count = 1
+    policy.save()
+    decide = posting.decide
+
+    def slow_decide(sub, policy):
+        time.sleep(0.5)
+        return decide(sub, policy)
+
+    monkeypatch.setattr(posting, "decide", slow_decide)
+    start = threading.Barrier(2, timeout=30)
+    statuses: list[int] = []
+
+    def send(email: str) -> None:
+        try:
+            start.wait()
+            data = {"name": "Ada", "email": email, "body": f"from {email}", "ticket": aged_ticket(article)}
+            statuses.append(Client().post(f"/comments/post/{article.pk}/", data, HTTP_ACCEPT="application/json").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(f"{n}@example.org",)) for n in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [201, 429]
+    assert Comment.objects.count() == 1
 
 
 def test_closed_article_and_close_after_days(article, post, policy):
