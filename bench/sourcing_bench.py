@@ -7,6 +7,12 @@ measured in the same run: one regular-expression pass that only splits the same 
 the least any analyser must do.
 
     .venv/bin/python bench/sourcing_bench.py [--rounds 7] [--seconds 1.0]
+    .venv/bin/python bench/sourcing_bench.py --growth
+
+`--growth` instead times single sentences of 8,000 and 32,000 characters with no full stop,
+made of numbers, "according to" sources and reported clauses: what a pasted table or a run-on
+paragraph gives the analyser on every save. Four times the text should cost about four times
+the time; sixteen means the cost grows with its square.
 """
 from __future__ import annotations
 
@@ -49,11 +55,38 @@ def per_second(fn, text: str, seconds: float, rounds: int) -> float:
     return statistics.median(rates)
 
 
+RUN_ON = {
+    "numbers": "5 million 3 percent 12,000 ",
+    "according to": "according to the Ministry of Health ",
+    "reported clauses": "the minister said that the plan would cost 5 million dollars and ",
+    "quotations": "“We will win,” said John Smith and ",
+    "unnamed sources": "an official said the plan would fail and the official told reporters, ",
+}
+
+
+def growth() -> None:
+    """CPU seconds per analysis of one run-on sentence, and the ratio from 8,000 to 32,000."""
+    print("| sentence of | 8,000 chars, s | 32,000 chars, s | growth (4 = linear) |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, unit in RUN_ON.items():
+        times = []
+        for size in (8_000, 32_000):
+            text = (unit * (size // len(unit) + 1))[:size] + "."
+            start = time.process_time()
+            analyse(text)
+            times.append(time.process_time() - start)
+        print(f"| {name} | {times[0]:.3f} | {times[1]:.3f} | {times[1] / times[0]:.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--growth", action="store_true", help="time run-on sentences instead")
     args = parser.parse_args()
+    if args.growth:
+        growth()
+        return
     inputs = {"seed article": SEED.read_text(encoding="utf-8"), "2,000-word article": long_article()}
     print(f"python {platform.python_version()} on {platform.machine()}, {args.rounds} rounds of "
           f"{args.seconds:.1f} CPU-s, median")

@@ -7,6 +7,9 @@ up to, then the warnings. Same text, same result: there is no randomness and not
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+
 from masthead.sourcing import checks, figures as figure_rules, lexicon, text as text_rules
 from masthead.sourcing.quotes import Attributor, Quote
 from masthead.sourcing.speakers import Register, classify
@@ -66,29 +69,48 @@ def _sources(quotes: list[Quote]) -> list[dict]:
 
 def _source_figures(text, masked, figures, quotes, sentence_spans, register, lex) -> None:
     """Give each figure the source its sentence names: the quote it sits in, "according to", a
-    named data source."""
+    named data source.
+
+    A sentence's source is read once, however many figures it holds: a long list of numbers in
+    one sentence would otherwise be read once per number."""
+    starts = [s for s, _ in sentence_spans]
+    by_sentence: dict[tuple[int, int], str | None] = {}
     for f in figures:
         holder = next((q for q in quotes if q.start <= f.start < q.end and q.speaker), None)
         if holder is not None:
             f.source = holder.speaker.name
             continue
-        s, e = next(((s, e) for s, e in sentence_spans if s <= f.start < e), (f.start, f.end))
-        sentence = text[s:e]
-        acc = text_rules_according(sentence)
-        if acc is not None:
-            phrase, offset = acc
-            speaker = classify(phrase, s + offset, register, lex)
-            f.source = speaker.name if speaker else phrase
-            continue
-        named = figure_rules.sourced_by_phrase(sentence)
-        if named is not None:
-            f.source = named[0]
+        span = _sentence_of(f, sentence_spans, starts)
+        if span not in by_sentence:
+            by_sentence[span] = _sentence_source(text, span, register, lex)
+        if by_sentence[span] is not None:
+            f.source = by_sentence[span]
+
+
+def _sentence_of(f, sentence_spans: list[tuple[int, int]], starts: list[int]) -> tuple[int, int]:
+    i = bisect_right(starts, f.start) - 1
+    if i >= 0 and f.start < sentence_spans[i][1]:
+        return sentence_spans[i]
+    return f.start, f.end
+
+
+def _sentence_source(text: str, span: tuple[int, int], register, lex) -> str | None:
+    s, e = span
+    sentence = text[s:e]
+    acc = text_rules_according(sentence)
+    if acc is not None:
+        phrase, offset = acc
+        speaker = classify(phrase, s + offset, register, lex)
+        return speaker.name if speaker else phrase
+    named = figure_rules.sourced_by_phrase(sentence)
+    return named[0] if named is not None else None
 
 
 def text_rules_according(sentence: str) -> tuple[str, int] | None:
-    import re
-
-    m = re.search(r"\baccording to\s+([^,.;:“”\"]+)", sentence, re.I)
+    m = ACCORDING.search(sentence)
     if not m:
         return None
     return m.group(1).strip(), m.start(1)
+
+
+ACCORDING = re.compile(r"\baccording to\s+([^,.;:“”\"]+)", re.I)

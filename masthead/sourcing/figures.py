@@ -8,6 +8,7 @@ speaker is their source) are not figures that need one.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, insort
 from dataclasses import dataclass
 
 from masthead.sourcing.lexicon import Lexicon
@@ -84,14 +85,14 @@ class Figure:
 def find_figures(masked: str, lex: Lexicon) -> list[Figure]:
     """Figures in the masked text (quotations hidden), longest match first, no overlaps."""
     found: list[Figure] = []
-    taken: list[tuple[int, int]] = []
+    taken = _Taken()
     windows = _windows(masked)
     for (kind, pattern), needs in zip(PATTERNS, PREREQUISITES):
         spans = [(ws, we) for ws, we in windows if needs is None or needs.search(masked, ws, we)]
         for m in (m for ws, we in spans for m in pattern.finditer(masked, ws, we)):
             s, e = m.start(), m.end()
             text = m.group(0)
-            if any(s < te and ts < e for ts, te in taken):
+            if taken.overlaps(s, e):
                 continue
             if _is_age(masked, s, e):
                 continue
@@ -107,10 +108,25 @@ def find_figures(masked: str, lex: Lexicon) -> list[Figure]:
             else:
                 e = s + len(text.rstrip(" ,.;"))
                 figure = Figure(s, e, kind, _value(masked[s:e], kind))
-            taken.append((figure.start, figure.end))
+            taken.add(figure.start, figure.end)
             found.append(figure)
     found.sort(key=lambda f: f.start)
     return found
+
+
+class _Taken:
+    """Disjoint spans kept in order, so testing a candidate against every figure already found
+    costs a binary search: a text made of thousands of numbers must not cost their square."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[int, int]] = []
+
+    def overlaps(self, s: int, e: int) -> bool:
+        i = bisect_left(self.spans, (e,))  # spans before i start before e; disjoint, so the
+        return i > 0 and self.spans[i - 1][1] > s  # last of them ends latest
+
+    def add(self, s: int, e: int) -> None:
+        insort(self.spans, (s, e))
 
 
 def _windows(masked: str) -> list[tuple[int, int]]:

@@ -9,7 +9,10 @@ quotation never confuses the frame.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import Iterator
 
 from masthead.sourcing.lexicon import Lexicon
 from masthead.sourcing.speakers import Register, Speaker, classify
@@ -77,7 +80,19 @@ def _tokens(masked: str, start: int, end: int) -> list[Tok]:
 _SPAN = re.Match.span
 
 
+def _starts(pattern: re.Pattern, text: str) -> list[int]:
+    """Every index where ``pattern`` matches, overlapping matches included."""
+    return [m.start() for m in re.finditer(f"(?=(?:{pattern.pattern}))", text, pattern.flags)]
+_start = attrgetter("start")
+
+
 COORDINATOR = re.compile(r",?\s+(?:but|and|while)\s+")
+LONG_SPAN = 1000
+NINE_WORDS = re.compile(r"\s*(?:\S+\s+){8}\S")
+REST_TRIM = frozenset(" ,:;.—–")
+STOP = re.compile(r"[" + MASK + r":.;]")
+SPACE_BEFORE_QUOTE = re.compile(r"\s*(?=" + MASK + ")")
+THREE_WORDS = re.compile(r"\s*\S+\s+\S+\s+\S")  # at least three words, read no further
 WORDS = re.compile(r"[a-z]+|According")
 
 
@@ -97,6 +112,8 @@ class Attributor:
         self.last_institution: Speaker | None = None
         self.content_end = 0
         self.cue_words = lex.cue_verbs | LABEL_VERBS | {"according", "According"}
+        self.quote_starts: set[int] = set()
+        self._starts: dict[re.Pattern, list[int]] = {}
 
     # -- public -----------------------------------------------------------------------------------
     def run(self, figure_spans: list[tuple[int, int]]) -> list[Quote]:
@@ -151,9 +168,9 @@ class Attributor:
         aux_start = i
         while aux_start > 0 and toks[aux_start - 1].low in self.lex.auxiliaries:
             aux_start -= 1
-        before = self.masked[s:toks[aux_start].start].rstrip()
-        walked = self._phrase_before(toks, aux_start)[0] if before.endswith(",") else []
-        inverted = ((before.endswith(",") or before.endswith(MASK) or not before) and not walked
+        before = self._last_char(s, toks[aux_start].start)  # "" when the cue opens the sentence
+        walked = self._phrase_before(toks, aux_start)[0] if before == "," else []
+        inverted = (before in {",", MASK, ""} and not walked
                     and not self._coordinated(toks, aux_start) and self._looks_inverted(toks, i))
         lead_end: int | None
         if inverted:  # "“…,” said the mayor" / "Clause, said Jane Doe, the mayor."
@@ -185,23 +202,25 @@ class Attributor:
             return i + 1
         self.last_speaker = (s, speaker, speaker_span)
         rest_start = toks[after_idx].start if after_idx < len(toks) else e
-        colon = re.match(r"[^" + MASK + r":.;]*:\s*(?=" + MASK + ")", self.masked[rest_start:e])
+        colon = self._colon_before_quote(rest_start, e)
         if colon:  # "told reporters at an event on Thursday: “…”"
-            rest_start += colon.end()
+            rest_start = colon.end()
         elif ":" in self.masked[verb.end:rest_start]:  # "said: “…”"
             colon = True
-        rest = self.masked[rest_start:e].strip(" ,:;.—–")
-        if len(rest.split()) <= 8 and any(a in rest.lower() for a in self.lex.anonymity):
-            rest = ""  # "said on condition of anonymity": nothing is reported after the cue
-        resumed = RESUMED.match(rest)  # "“…,” he told reporters at the ground, “and …”"
+        # What follows the cue, as a span of the masked text: the sentence's rest is read only
+        # as far as each test needs, since a run-on sentence can hold a thousand cues.
+        rest = self._stripped(rest_start, e)
+        if rest and not NINE_WORDS.match(self.masked, *rest) and self._mentions_anonymity(rest):
+            rest = None  # "said on condition of anonymity": nothing is reported after the cue
+        resumed = rest and RESUMED.match(self.masked, *rest)  # "“…,” he told reporters at the ground, “and …”"
         if resumed:
             rest_start = self.masked.index(MASK, rest_start)
-            rest = self.masked[rest_start:e].strip(" ,:;.—–")
-        elif "," in self.masked[toks[i].end:rest_start] and not rest.startswith(MASK) and lead_end is not None:
-            rest = ""  # "…, aid officials said, the third failed attempt": an aside, not what was said
-        if rest.endswith(":") or self.masked[rest_start:e].rstrip().endswith(":"):
-            rest = ""  # "told reporters in the capital:" introduces the next paragraph's quotation
-        resumes = rest.startswith(MASK)
+            rest = self._stripped(rest_start, e)
+        elif "," in self.masked[toks[i].end:rest_start] and not (rest and self.masked[rest[0]] == MASK) and lead_end is not None:
+            rest = None  # "…, aid officials said, the third failed attempt": an aside, not what was said
+        if self._last_char(rest_start, e) == ":":
+            rest = None  # "told reporters in the capital:" introduces the next paragraph's quotation
+        resumes = bool(rest) and self.masked[rest[0]] == MASK
         found = False
         if lead_end is not None:  # content before the speaker: "“…,” she said", "Clause, officials said"
             lead_end = self._before_role(s, lead_end)
@@ -209,7 +228,7 @@ class Attributor:
             lead = raw.rstrip(" ,—–")
             joined = raw.rstrip()[-1:] in {",", MASK, "—", "–"}
             quoted = lead.endswith(MASK)
-            if lead.strip() and joined and (quoted or (not walked and not colon and (not rest or resumes))):
+            if lead and not lead.isspace() and joined and (quoted or (not walked and not colon and (not rest or resumes))):
                 found |= self._content(s, s + len(lead), speaker, cue, speaker_span, label=False)
         if rest and (not found or resumes):
             label = verb.low in LABEL_VERBS and MASK in self.masked[verb.end:verb.end + 16]
@@ -218,7 +237,33 @@ class Attributor:
             self._next_paragraph_quote(e, speaker, cue, speaker_span)
         if not found:
             return i + 1
-        return next((k for k, t in enumerate(toks) if t.start >= self.content_end), len(toks))
+        return bisect_left(toks, self.content_end, key=_start)  # the first token after the content
+
+    def _last_char(self, s: int, e: int) -> str:
+        """The last character of masked[s:e] that is not white space, or ""."""
+        while e > s and self.masked[e - 1].isspace():
+            e -= 1
+        return self.masked[e - 1] if e > s else ""
+
+    def _stripped(self, s: int, e: int) -> tuple[int, int] | None:
+        """masked[s:e] without leading and trailing " ,:;.—–", as a span; None if nothing is left."""
+        while s < e and self.masked[s] in REST_TRIM:
+            s += 1
+        while e > s and self.masked[e - 1] in REST_TRIM:
+            e -= 1
+        return (s, e) if s < e else None
+
+    def _mentions_anonymity(self, span: tuple[int, int]) -> bool:
+        low = self.masked[span[0]:span[1]].lower()
+        return any(a in low for a in self.lex.anonymity)
+
+    def _colon_before_quote(self, s: int, e: int) -> re.Match | None:
+        """ "told reporters on Thursday: “…”": the whitespace after the colon that is the first
+        stop after ``s``, when a quotation follows it."""
+        stop = next(self._matches(STOP, s, e), None)
+        if stop is None or stop.group() != ":":
+            return None
+        return SPACE_BEFORE_QUOTE.match(self.masked, stop.end(), e)
 
     def _before_role(self, s: int, lead_end: int) -> int:
         """“…,” Harrowgate’s managing director, Stefan Aukland, said: the role before the name
@@ -238,8 +283,6 @@ class Attributor:
         if speaker is not None and speaker.type == "institutional":
             self.last_institution = speaker
         if speaker is not None and speaker.type in {"anonymous", "collective"}:
-            self.register.note_anonymous(span[0], speaker)
-        if speaker is not None and speaker.type == "anonymous":
             self.register.note_anonymous(span[0], speaker)
         return speaker
 
@@ -467,13 +510,13 @@ class Attributor:
             self._add(g.start, g.end, "direct", speaker, cue, speaker_span)
             return True
         # A reported clause: cut at a trailing appositive and the final stop.
-        cut = APPOSITIVE_CUT.search(self.masked, s, e)
+        cut = next(self._matches(APPOSITIVE_CUT, s, e), None)
         if cut and cut.start() > s:
             e = cut.start()
         e = self._coordinated_cut(s, e)
         while e > s and self.text[e - 1] in " .,;:":
             e -= 1
-        if len(self.text[s:e].split()) < 3 or self._is_figure_clause(s, e, cue):
+        if not THREE_WORDS.match(self.text, s, e) or self._is_figure_clause(s, e, cue):
             return False
         kind = "mixed" if any(g.start >= s and g.end <= e + 1 for g in self.segments) else "indirect"
         for g in self.segments:
@@ -485,10 +528,30 @@ class Attributor:
     def _coordinated_cut(self, s: int, e: int) -> int:
         """End a reported clause before "…, but admitted …" / "and Harbourton said …": a second
         cue within four words of "and"/"but" starts a statement of its own."""
-        for m in COORDINATOR.finditer(self.masked, s, e):
+        for m in self._matches(COORDINATOR, s, e):
             if m.start() > s and not self.cue_words.isdisjoint(WORDS.findall(self.masked, m.end(), min(e, m.end() + 60))[:5]):
                 return m.start()
         return e
+
+    def _matches(self, pattern: re.Pattern, s: int, e: int) -> Iterator[re.Match]:
+        """What `pattern.finditer(masked, s, e)` yields.
+
+        A run-on sentence can hold a thousand clauses, each searched to the sentence's end: past
+        LONG_SPAN characters, only the places where the pattern matches anywhere in the text
+        (found once, overlapping ones included) are tried, as within [s, e) a match can start
+        nowhere else. Shorter spans are searched directly, which costs less than finding them."""
+        if e - s <= LONG_SPAN:
+            yield from pattern.finditer(self.masked, s, e)
+            return
+        starts = self._starts.get(pattern)
+        if starts is None:
+            starts = self._starts[pattern] = _starts(pattern, self.masked)
+        i, after = bisect_left(starts, s), s
+        while i < len(starts) and starts[i] < e:
+            if starts[i] >= after and (m := pattern.match(self.masked, starts[i], e)):
+                yield m
+                after = m.end()
+            i += 1
 
     def _is_figure_clause(self, s: int, e: int, cue: str) -> bool:
         return cue == "according to" and any(s <= fs < e for fs, _ in self.figure_spans)
@@ -497,8 +560,9 @@ class Attributor:
         self.content_end = max(self.content_end, end)
         if kind == "direct":
             self.claimed.add(start)
-        if any(q.start == start for q in self.quotes):
+        if start in self.quote_starts:
             return
+        self.quote_starts.add(start)
         self.quotes.append(Quote(start, end, kind, speaker, cue, speaker_span=speaker_span))
         if speaker is not None and speaker.type == "named":
             person = self.register.person_named(speaker.name)
@@ -508,8 +572,9 @@ class Attributor:
     # -- "according to" -------------------------------------------------------------------------------
     def _according(self, toks: list[Tok], s: int, e: int, m: re.Match) -> None:
         after = m.end()
-        stop = re.search(r"[,.;:" + MASK + r"]", self.masked[after:e])
-        np_end = after + stop.start() if stop else e
+        np_end = _source_phrase_end(self.masked, after, e)
+        if np_end is None:
+            return
         phrase = self.text[after:np_end].strip()
         if not phrase:
             return
@@ -562,3 +627,19 @@ class Attributor:
 
     def _colon_before(self, pos: int) -> bool:
         return self.text[:pos].rstrip().endswith(":")
+
+
+SOURCE_PHRASE_MAX = 160  # "according to the deputy director of the regional office for …" fits
+_SOURCE_STOP = re.compile(r"[,.;:" + MASK + r"]")
+
+
+def _source_phrase_end(masked: str, after: int, e: int) -> int | None:
+    """Where the source named after "according to" ends: at the next punctuation or quotation,
+    else at the sentence's end; None when that is more than SOURCE_PHRASE_MAX characters on.
+    Such a run of words names no one, and reading it whole for every "according to" in a
+    sentence of thousands of words with no comma would cost the square of its length."""
+    limit = min(e, after + SOURCE_PHRASE_MAX)
+    stop = _SOURCE_STOP.search(masked, after, limit)
+    if stop:
+        return stop.start()
+    return e if limit == e else None

@@ -106,7 +106,7 @@ class Register:
         self.by_surname: dict[str, Person] = {}
         self.mentions: list[tuple[int, Person]] = []  # every mention, in text order
         self.speakers_seen: list[tuple[int, Person]] = []  # named speakers, in order of attribution
-        self.anonymous_seen: list[tuple[int, Speaker]] = []
+        self.anonymous_seen: list[tuple[int, Speaker, frozenset[str]]] = []
         self.quoted_spans: list[tuple[int, int]] = []  # set by the analyser once quotations are found
         self._scan()
 
@@ -273,12 +273,17 @@ class Register:
         self.speakers_seen.append((pos, person))
 
     def note_anonymous(self, pos: int, speaker: "Speaker") -> None:
-        self.anonymous_seen.append((pos, speaker))
+        low = speaker.name.lower()
+        if not low.startswith("the "):  # "the officials" refers back; it is never referred to
+            self.anonymous_seen.append((pos, speaker, frozenset(_words(low)[:6])))
 
     def anonymous_with_head(self, head: str, pos: int) -> tuple[int, "Speaker"] | None:
-        found = [(at, sp) for at, sp in self.anonymous_seen
-                 if at < pos and head in _words(sp.name.lower())[:6] and not sp.name.lower().startswith("the ")]
-        return found[-1] if found else None
+        """The latest-noted unnamed source before ``pos`` whose first words hold ``head``.
+        Read from the end: asked once per attribution, it must not cost all earlier ones."""
+        for at, speaker, words in reversed(self.anonymous_seen):
+            if at < pos and head in words:
+                return at, speaker
+        return None
 
     def _quoted(self, pos: int) -> bool:
         """A name inside a quotation is someone the speaker talks about, not a new subject."""
