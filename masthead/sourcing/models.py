@@ -187,17 +187,26 @@ class QuotedSource(models.Model):
 def analyse_page(page) -> tuple[ArticleText, dict, str]:
     """Analyse an article as it is in memory: (text, normalised result, error or "")."""
     document = article_text(page)
+    return (document, *analyse_document(document, getattr(page, "pk", None)))
+
+
+def analyse_document(document: ArticleText, page_id: int | None = None) -> tuple[dict, str]:
+    """(normalised result, error or "") for an article's text."""
     try:
-        return document, normalise(run_analyser(document.text), len(document.text)), ""
+        return normalise(run_analyser(document.text), len(document.text)), ""
     except Exception as exc:  # the analyser must never stop an editor from saving
-        logger.exception("sourcing analysis failed for page %s", getattr(page, "pk", None))
-        return document, empty_result(), f"{type(exc).__name__}: {exc}"[:2000]
+        logger.exception("sourcing analysis failed for page %s", page_id)
+        return empty_result(), f"{type(exc).__name__}: {exc}"[:2000]
 
 
 def store_report(revision, page=None) -> SourcingReport:
     """Analyse `revision` (of an ArticlePage) and store its report, replacing an older one."""
     page = page if page is not None else revision.as_object()
-    document, result, error = analyse_page(page)
+    document = article_text(page)
+    result = _result_for_same_text(revision, document)
+    error = ""
+    if result is None:
+        result, error = analyse_document(document, int(revision.object_id))
     quotes = result["quotes"]
     with transaction.atomic():
         report, _ = SourcingReport.objects.update_or_create(
@@ -221,6 +230,24 @@ def store_report(revision, page=None) -> SourcingReport:
             for name, kind, count in tally(result)
         )
     return report
+
+
+def _result_for_same_text(revision, document: ArticleText) -> dict | None:
+    """The result already found for this very text of the article, if the latest report has it.
+
+    Most revisions do not change the text the analyser reads: autosave every few seconds,
+    publishing or scheduling, a changed image or tag. Analysing a long article again for each
+    would spend the editor's wait on an answer already stored."""
+    earlier = (
+        SourcingReport.objects.filter(page_id=int(revision.object_id), analyser_version=analyser_version(), error="")
+        .exclude(revision=revision)
+        .order_by("-analysed_at", "-pk")
+        .only("text", "result")
+        .first()
+    )
+    if earlier is not None and earlier.text == document.text:
+        return earlier.result
+    return None
 
 
 def latest_report(page) -> SourcingReport | None:

@@ -66,6 +66,23 @@ def test_an_overwritten_revision_is_analysed_again(flood_article, script, superu
     assert list(report.quoted_sources.values_list("name", "quotes")) == [("Ada Lovelace", 1)]
 
 
+def test_a_revision_whose_text_did_not_change_reuses_the_result(flood_article, script):
+    """Autosave, a new tag or image: the analyser's text is the same, so is its answer."""
+    article = flood_article(publish=False)
+    calls = script.calls
+    article, same = save_new_version(article, FLOOD, search_description="a new summary")
+    assert script.calls == calls
+    reused = report_of(same.pk)
+    assert reused.quote_count == 5 and reused.text.startswith("Floods close the old bridge")
+    assert {(q.name, q.quotes) for q in reused.quoted_sources.all()} >= {("Ada Lovelace", 2)}
+
+    article, changed = save_new_version(article, FLOOD[:1])
+    assert script.calls == calls + 1
+    assert report_of(changed.pk).quote_count == 1
+    article, back = save_new_version(article, FLOOD)  # the latest report no longer has this text
+    assert script.calls == calls + 2 and report_of(back.pk).quote_count == 5
+
+
 def test_only_article_revisions_are_analysed(make_section, script):
     section = make_section("Opinion")
     assert Revision.objects.filter(object_id=str(section.pk)).exists()

@@ -147,7 +147,7 @@ def test_panel_shows_the_latest_revision_and_updates_on_save(admin, flood_articl
     assert "No warnings." in panel.get_text()
 
     flood_script.quote("“Water is receding,”", "Ada Lovelace")
-    admin.post(edit_url(article), form_data(article, ["“Water is receding,” Ada Lovelace said."]))
+    admin.post(edit_url(article), form_data(article, ["“Water is receding,” Ada Lovelace said on Tuesday."]))
     panel = sources_tab(soup(admin.get(edit_url(article))))
     [quote] = [q.get_text(" ", strip=True) for q in panel.select("[data-sourcing-quote]")]
     assert quote.startswith("Q1 “Water is receding,” Ada Lovelace (named)")
@@ -208,8 +208,9 @@ def test_no_message_without_warnings_or_when_only_saving(admin, flood_article, f
     article = flood_article(publish=False)
     response = admin.post(edit_url(article), form_data(article, FLOOD))  # save draft
     assert not [m for m in get_messages(response.wsgi_request) if m.level_tag == "warning"]
-    flood_script.warnings.clear()
-    response = admin.post(edit_url(article), form_data(article, FLOOD, **{"action-publish": "publish"}))
+    flood_script.warnings.clear()  # and a changed text, so it is read again
+    edited = FLOOD + ["The bridge reopens next week."]
+    response = admin.post(edit_url(article), form_data(article, edited, **{"action-publish": "publish"}))
     assert not [m for m in get_messages(response.wsgi_request) if m.level_tag == "warning"]
 
 
