@@ -185,7 +185,8 @@ class PageCacheMiddleware:
             mark_status(response, "MISS")
             return headers.conditional(request, self._compress_personal(request, response))
         found = surrogate_keys(request, response, collected.keys)
-        if looked_up and store.purged_since(clock, found):
+        purged, changed = store.freshness(clock, found) if looked_up else (False, store.changed_at(found))
+        if purged:
             # Rendered across a purge of what it shows (a comment approved meanwhile): this
             # reader may have it, but no shared cache may keep it, and no date is added that
             # would later match a reader's If-Modified-Since for the page as it is now (a view's
@@ -197,12 +198,12 @@ class PageCacheMiddleware:
             return headers.conditional(request, self._compress_personal(request, response))
         headers.mark_public(response, found)
         if response.status_code == 200:
-            changed = store.changed_at(found)
             headers.add_validators(response, headers.last_modified_of(collected.last_published, changed))
         compress = headers.compressible(response)
         if compress:
             headers.vary_on_encoding(response)
-        storing = conf.get("MASTHEAD_PAGE_CACHE") and request.method == "GET" and fits_the_store(response)
+        # A clock below 0: the store did not answer the lookup and will refuse the page.
+        storing = looked_up and clock >= 0 and request.method == "GET" and fits_the_store(response)
         wants_gzip = compress and headers.accepts_gzip(request)
         gzipped = headers.gzip_body(response.content) if compress and (storing or wants_gzip) else None
         if gzipped is not None and len(gzipped) >= len(response.content):

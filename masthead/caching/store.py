@@ -120,10 +120,11 @@ class Store:
         """The latest time any of `tags` was purged (at least: when this store started remembering)."""
         return STARTED
 
-    def purged_since(self, since: int, tags: Iterable[str]) -> bool:
-        """Whether any of `tags` was purged after lookup() gave the clock `since`: a page
-        rendered meanwhile may show what the purge replaced."""
-        return False
+    def freshness(self, since: int, tags: Iterable[str]) -> tuple[bool, float]:
+        """What a page just rendered, showing `tags`, needs to know before it goes out, in one
+        read (one round trip for Redis): whether any of them was purged after lookup() gave the
+        clock `since` (the page may show what the purge replaced), and changed_at(tags)."""
+        return False, self.changed_at(tags)
 
     def clear(self) -> None:
         pass
@@ -186,9 +187,10 @@ class LocalStore(Store):
                 self._drop(next(iter(self._entries)))
             return True
 
-    def purged_since(self, since, tags):
+    def freshness(self, since, tags):
+        tags = frozenset(tags)
         with self._lock:
-            return self._purged_since(since, frozenset(tags))
+            return self._purged_since(since, tags), self.changed_at(tags)
 
     def _purged_since(self, since: int, tags: frozenset[str]) -> bool:
         if since >= self._clock:
@@ -310,6 +312,23 @@ redis.call('HSETNX', KEYS[1], '_floor', t[1] .. '.' .. string.format('%06d', ton
 return redis.call('HMGET', KEYS[1], '_floor', unpack(ARGV))
 """
 
+# CHANGED_SCRIPT, led by whether any key's purge mark (KEYS[2..]) is after the clock ARGV[1].
+FRESHNESS_SCRIPT = """
+local since = tonumber(ARGV[1])
+local purged = 0
+for i = 2, #KEYS do
+  local marked = redis.call('GET', KEYS[i])
+  if marked and tonumber(marked) > since then purged = 1 break end
+end
+local t = redis.call('TIME')
+redis.call('HSETNX', KEYS[1], '_floor', t[1] .. '.' .. string.format('%06d', tonumber(t[2])))
+local times = redis.call('HMGET', KEYS[1], '_floor', unpack(ARGV, 2))
+table.insert(times, 1, purged)
+return times
+"""
+
+UNKNOWN_CHANGE = float("inf")  # no Last-Modified (headers.sendable_last_modified)
+
 
 class RedisStore(Store):
     """Pages in Redis, shared by every process and machine: a purge is seen by all at once.
@@ -330,6 +349,7 @@ class RedisStore(Store):
         self._save = self.client.register_script(SAVE_SCRIPT)
         self._purge = self.client.register_script(PURGE_SCRIPT)
         self._changed = self.client.register_script(CHANGED_SCRIPT)
+        self._freshness = self.client.register_script(FRESHNESS_SCRIPT)
 
     def _k(self, kind: str, name: str) -> str:
         return f"{self.prefix}:{kind}:{name}"
@@ -364,20 +384,24 @@ class RedisStore(Store):
             logger.warning("page cache: Redis save failed", exc_info=True)
             return False
 
-    def purged_since(self, since, tags):
+    def freshness(self, since, tags):
         # With Redis unreachable (the lookup's clock unknown, or this read failing), pages stay
-        # public, so that Varnish or a CDN carries the load meanwhile. Redis stores nothing then,
-        # but a shared cache could keep a page rendered across a purge during a short failure
-        # of this one read: that page lives until its lifetime ends or its next purge.
+        # public, so that Varnish or a CDN carries the load meanwhile, and undated. Redis stores
+        # nothing then, but a shared cache could keep a page rendered across a purge during a
+        # short failure of this one read: that page lives until its lifetime ends or its next
+        # purge. After a failed lookup Redis is not asked again: each ask could wait for the
+        # socket's timeout.
+        if since < 0:
+            return False, UNKNOWN_CHANGE
         tags = sorted(set(tags))
-        if since < 0 or not tags:
-            return False
         try:
-            marks = self.client.mget([self._k("p", t) for t in tags])
+            purged, *times = self._freshness(
+                keys=[self._changed_key, *(self._k("p", t) for t in tags)], args=[since, *tags]
+            )
         except Exception:
-            logger.warning("page cache: Redis read of purge marks failed", exc_info=True)
-            return False
-        return any(mark is not None and int(mark) > since for mark in marks)
+            logger.warning("page cache: Redis read of purge marks and times failed", exc_info=True)
+            return False, UNKNOWN_CHANGE
+        return bool(purged), max(float(value) for value in times if value is not None)
 
     def purge(self, tags, when=None):  # one shared store: Redis's own clock times every purge
         tags = sorted(set(tags))
@@ -398,7 +422,7 @@ class RedisStore(Store):
             values = self._changed(keys=[self._changed_key], args=sorted(set(tags)))
         except Exception:
             logger.warning("page cache: Redis read of purge times failed", exc_info=True)
-            return float("inf")  # unknown: no Last-Modified (headers.sendable_last_modified)
+            return UNKNOWN_CHANGE
         return max(float(value) for value in values if value is not None)
 
     def clear(self):

@@ -151,6 +151,30 @@ def test_a_miss_costs_what_an_uncached_render_costs(pub, client, settings):
         assert len(queries) == uncached[name], name
 
 
+def test_with_redis_a_miss_costs_the_page_cache_three_round_trips_and_a_hit_one(pub, client, redis_cache, monkeypatch):
+    """Look up, then one read of purge marks and times, then the save; a hit is the lookup."""
+    import redis
+
+    sent: list[object] = []
+    pool = redis_cache.client.connection_pool  # the page cache's, not Django's cache's
+    for cls, name in ((redis.Redis, "execute_command"), (redis.client.Pipeline, "execute")):
+        monkeypatch.setattr(cls, name, _counting(getattr(cls, name), pool, sent))
+    assert client.get(pub.alpha.url)["X-Cache"] == "MISS"
+    assert len(sent) == 3, sent
+    sent.clear()
+    assert client.get(pub.alpha.url)["X-Cache"] == "HIT"
+    assert len(sent) == 1, sent
+
+
+def _counting(method, pool, sent: list[object]):
+    def counted(self, *args, **kwargs):
+        if self.connection_pool is pool:
+            sent.append(args[:1] or method.__name__)
+        return method(self, *args, **kwargs)
+
+    return counted
+
+
 def test_the_purge_poll_costs_one_query_at_most_twice_a_second(pub, client, local_cache, settings):
     settings.MASTHEAD_CACHE_POLL_SECONDS = 0  # due on every request
     client.get(pub.alpha.url)

@@ -278,16 +278,26 @@ def test_a_new_process_dates_its_pages_by_purges_made_since_it_began(settings):
 
 
 def test_a_purge_since_the_lookup_is_told_and_redis_down_keeps_pages_public(store):
-    """purged_since tells the middleware a page was rendered across a purge of its keys. With
-    Redis unreachable nothing is stored anyway, and the answer is "no": pages stay public, so a
-    CDN or Varnish keeps carrying the load."""
+    """freshness tells the middleware, in one read, whether a page was rendered across a purge
+    of its keys and when they last changed. With Redis unreachable nothing is stored anyway, and
+    the answer is "not purged, change unknown": pages stay public, so a CDN or Varnish keeps
+    carrying the load, and undated."""
     clock = store.lookup("page")[1]
-    assert not store.purged_since(clock, ["a1", "home"])
+    purged, changed = store.freshness(clock, ["a1", "home"])
+    assert not purged and changed == store.changed_at(["a1", "home"])
     store.purge(["a2"])
-    assert not store.purged_since(clock, ["a1", "home"])
+    assert not store.freshness(clock, ["a1", "home"])[0]
     store.purge(["a1"])
-    assert store.purged_since(clock, ["a1", "home"])
-    assert not store.purged_since(store.lookup("page")[1], ["a1"])
+    purged, changed = store.freshness(clock, ["a1", "home"])
+    assert purged and changed == store.changed_at(["a1"]) > store.changed_at(["home"])
+    assert store.freshness(store.lookup("page")[1], ["a1"]) == (False, changed)
+    assert store.freshness(clock, []) == (False, store.changed_at([]))
     down = RedisStore("redis://127.0.0.1:1/0", "masthead-test-down")  # nothing listens on port 1
-    assert not down.purged_since(down.lookup("page")[1], ["a1"])
-    assert not down.purged_since(3, ["a1"])
+    assert down.freshness(3, ["a1"]) == (False, float("inf"))
+    entry_found, down_clock = down.lookup("page")
+
+    def asked(*args, **kwargs):
+        raise AssertionError("Redis asked again after a failed lookup")
+
+    down._freshness = asked
+    assert entry_found is None and down.freshness(down_clock, ["a1"]) == (False, float("inf"))
