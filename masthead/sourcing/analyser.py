@@ -11,7 +11,7 @@ import re
 from bisect import bisect_right
 
 from masthead.sourcing import checks, figures as figure_rules, lexicon, text as text_rules
-from masthead.sourcing.quotes import Attributor, Quote
+from masthead.sourcing.quotes import SOURCE_PHRASE_MAX, Attributor, Quote
 from masthead.sourcing.speakers import Register, classify
 
 ANALYSER_VERSION = "1"
@@ -107,10 +107,14 @@ def _sentence_source(text: str, span: tuple[int, int], register, lex) -> str | N
 
 
 def text_rules_according(sentence: str) -> tuple[str, int] | None:
+    """The source a sentence names with "according to", held to the same length as a quote's
+    (`quotes.SOURCE_PHRASE_MAX`), so a figure is never given a source its sentence's quotes
+    are not."""
     m = ACCORDING.search(sentence)
     if not m:
         return None
-    return m.group(1).strip(), m.start(1)
+    phrase = m.group(1).strip()
+    return (phrase, m.start(1)) if len(phrase) <= SOURCE_PHRASE_MAX else None
 
 
 ACCORDING = re.compile(r"\baccording to\s+([^,.;:“”\"]+)", re.I)

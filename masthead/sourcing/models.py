@@ -237,7 +237,8 @@ def _result_for_same_text(revision, document: ArticleText) -> dict | None:
 
     Most revisions do not change the text the analyser reads: autosave every few seconds,
     publishing or scheduling, a changed image or tag. Analysing a long article again for each
-    would spend the editor's wait on an answer already stored."""
+    would spend the editor's wait on an answer already stored. An analyser swapped in at run
+    time (`run_analyser`) is asked again only for a new text or a new `analyser_version()`."""
     earlier = (
         SourcingReport.objects.filter(page_id=int(revision.object_id), analyser_version=analyser_version(), error="")
         .exclude(revision=revision)

@@ -81,8 +81,15 @@ _SPAN = re.Match.span
 
 
 def _starts(pattern: re.Pattern, text: str) -> list[int]:
-    """Every index where ``pattern`` matches, overlapping matches included."""
-    return [m.start() for m in re.finditer(f"(?=(?:{pattern.pattern}))", text, pattern.flags)]
+    """Every index where ``pattern`` can match a span of ``text``, overlapping matches included.
+
+    A final word boundary is left out: a span may end inside a word ("who|se"), where `\\b`
+    holds at the span's end though not in the whole text. Without it the pattern matches at
+    least wherever the real one can, and `_matches` tries the real one at each of those."""
+    source = pattern.pattern.removesuffix(r"\b")
+    return [m.start() for m in re.finditer(f"(?=(?:{source}))", text, pattern.flags)]
+
+
 _start = attrgetter("start")
 
 
@@ -635,10 +642,14 @@ _SOURCE_STOP = re.compile(r"[,.;:" + MASK + r"]")
 
 def _source_phrase_end(masked: str, after: int, e: int) -> int | None:
     """Where the source named after "according to" ends: at the next punctuation or quotation,
-    else at the sentence's end; None when that is more than SOURCE_PHRASE_MAX characters on.
-    Such a run of words names no one, and reading it whole for every "according to" in a
-    sentence of thousands of words with no comma would cost the square of its length."""
-    limit = min(e, after + SOURCE_PHRASE_MAX)
+    else at the sentence's end; None when the name would be longer than SOURCE_PHRASE_MAX
+    characters. Such a run is rarely a name (when one ends it, it is lost with the rest), and
+    reading it whole for every "according to" in a sentence of thousands of words with no
+    comma would cost the square of its length."""
+    start = after
+    while start < e and masked[start].isspace():
+        start += 1
+    limit = min(e, start + SOURCE_PHRASE_MAX + 1)
     stop = _SOURCE_STOP.search(masked, after, limit)
     if stop:
         return stop.start()

@@ -83,6 +83,16 @@ def test_a_revision_whose_text_did_not_change_reuses_the_result(flood_article, s
     assert script.calls == calls + 2 and report_of(back.pk).quote_count == 5
 
 
+@pytest.mark.parametrize("stored", [{"error": "RuntimeError: rules file missing"}, {"analyser_version": "older"}])
+def test_a_failed_or_older_report_is_not_reused(flood_article, script, stored):
+    article = flood_article(publish=False)
+    SourcingReport.objects.filter(revision_id=article.latest_revision_id).update(**stored)
+    calls = script.calls
+    article, same = save_new_version(article, FLOOD)
+    assert script.calls == calls + 1
+    assert report_of(same.pk).error == "" and report_of(same.pk).analyser_version == analyser_version()
+
+
 def test_only_article_revisions_are_analysed(make_section, script):
     section = make_section("Opinion")
     assert Revision.objects.filter(object_id=str(section.pk)).exists()

@@ -15,7 +15,7 @@ from masthead.sourcing.speakers import Register
 from masthead.sourcing.text import MASK
 
 WORDS = ["said", "and", "but", "while", ",", ".", ":", ";", MASK, "the", "an", "official", "who",
-         "that", "minister", "told", "reporters", "\n", "  "]
+         "whose", "that", "thatch", "which", "andrew", "minister", "told", "reporters", "\n", "  "]
 
 
 def attributor_for(masked: str) -> Attributor:
@@ -33,6 +33,14 @@ def test_matches_from_the_texts_starts_are_what_finditer_finds(pattern):
         e = rng.randrange(s, min(len(masked), s + 4 * LONG_SPAN) + 1)
         got = [m.span() for m in attributor._matches(pattern, s, e)]
         assert got == [m.span() for m in pattern.finditer(masked, s, e)], (s, e)
+
+
+def test_a_long_span_ending_inside_a_word_matches_as_finditer_does():
+    """`\\b` holds at a span's end even inside a word ("who|se")."""
+    masked = "x " * 600 + ", the man whose dog barked"
+    end = masked.index("whose") + 3
+    found = [m.span() for m in attributor_for(masked)._matches(APPOSITIVE_CUT, 0, end)]
+    assert found == [m.span() for m in APPOSITIVE_CUT.finditer(masked, 0, end)] != []
 
 
 def test_taken_spans_overlap_as_a_scan_of_them_says():
@@ -63,3 +71,14 @@ def test_a_run_of_words_after_according_to_is_no_ones_name():
     assert [(q["speaker"], q["cue"]) for q in named["quotes"]] == [
         ("the deputy director of the regional office", "according to")
     ]
+    # A figure's sentence is held to the same rule: no source the quotes do not name either.
+    figure = analyse(f"Some 5,000 homes flooded this year, according to {run_on} Acme.")
+    assert figure["quotes"] == [] and [f["source"] for f in figure["figures"]] == [None]
+
+
+@pytest.mark.parametrize("length, named", [(160, True), (161, False)])
+def test_a_source_name_may_run_to_160_characters(length, named):
+    name = "Dr " + "x" * (length - 3)
+    result = analyse(f"Prices rose sharply this year, according to  {name}, officials said.")
+    speakers = [q["speaker"] for q in result["quotes"] if q["cue"] == "according to"]
+    assert speakers == ([name] if named else [])
