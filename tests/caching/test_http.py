@@ -155,6 +155,7 @@ def test_with_redis_a_miss_costs_the_page_cache_three_round_trips_and_a_hit_one(
     """Look up, then one read of purge marks and times, then the save; a hit is the lookup."""
     import redis
 
+    client.get(pub.bravo.url)  # Redis learns the scripts (a fresh server answers NOSCRIPT once)
     sent: list[object] = []
     pool = redis_cache.client.connection_pool  # the page cache's, not Django's cache's
     for cls, name in ((redis.Redis, "execute_command"), (redis.client.Pipeline, "execute")):

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from masthead.comments import posting
-from masthead.comments.identity import ip_hash
+from masthead.comments.identity import ip_hash, rate_key
 from masthead.comments.models import BlockedTerm, Comment
 from masthead.comments.moderation import moderate
 
@@ -176,6 +176,20 @@ def test_an_ipv6_reader_is_one_reader_across_the_64_its_line_was_given(article, 
     assert ip_hash("::ffff:192.0.2.1") == ip_hash("192.0.2.1") != ip_hash("192.0.2.2")
 
 
+@pytest.mark.parametrize(
+    "address, reader",
+    [
+        ("[2001:db8:1:2::1]:443", "2001:db8:1:2::/64"),  # as a proxy may write it
+        ("fe80::1%eth0", "fe80::/64"),
+        ("::ffff:192.0.2.1", "192.0.2.1"),
+        ("192.0.2.1", "192.0.2.1"),
+        ("not an address", "not an address"),
+    ],
+)
+def test_the_rate_limit_key_of_an_address(address, reader):
+    assert rate_key(address) == reader
+
+
 def test_a_post_that_lands_while_this_one_is_scored_counts_against_its_rate_limit(article, post, policy, make_comment, monkeypatch):
     """A parallel request from the same reader commits between this post's early count and its
     insert (here: while the spam filter reads it); the count taken with the insert refuses."""
@@ -209,9 +223,11 @@ def test_the_same_ticket_landing_meanwhile_is_the_comment_not_a_rate_limit(artic
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's IMMEDIATE transactions serialise writers; the test above covers its count")
-def test_parallel_posts_from_one_reader_count_one_another(transactional_db, article, policy, monkeypatch):
-    """Two requests at once, each slowed between its early count and its insert: on PostgreSQL
-    only the advisory locks stop both from passing a limit of one."""
+@pytest.mark.parametrize("shared", ["address", "email"])
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # threads see committed rows only
+def test_parallel_posts_from_one_reader_count_one_another(article, policy, monkeypatch, shared):
+    """Two requests at once, sharing an address or an email, each slowed between its early
+    count and its insert: on PostgreSQL only the advisory locks stop both passing a limit of one."""
     policy.rate_limit_count = 1
     policy.save()
     decide = posting.decide
@@ -224,15 +240,18 @@ def test_parallel_posts_from_one_reader_count_one_another(transactional_db, arti
     start = threading.Barrier(2, timeout=30)
     statuses: list[int] = []
 
-    def send(email: str) -> None:
+    def send(n: int) -> None:
         try:
+            email = "same@example.org" if shared == "email" else f"{n}@example.org"
+            address = "192.0.2.1" if shared == "address" else f"192.0.2.{n + 10}"
+            data = {"name": "Ada", "email": email, "body": f"post {n}", "ticket": aged_ticket(article)}
             start.wait()
-            data = {"name": "Ada", "email": email, "body": f"from {email}", "ticket": aged_ticket(article)}
-            statuses.append(Client().post(f"/comments/post/{article.pk}/", data, HTTP_ACCEPT="application/json").status_code)
+            answer = Client(REMOTE_ADDR=address).post(f"/comments/post/{article.pk}/", data, HTTP_ACCEPT="application/json")
+            statuses.append(answer.status_code)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=send, args=(f"{n}@example.org",)) for n in "ab"]
+    threads = [threading.Thread(target=send, args=(n,)) for n in (1, 2)]
     for thread in threads:
         thread.start()
     for thread in threads:
