@@ -306,13 +306,9 @@ return deleted
 INDEX = "x"
 LEGACY_INDEX = "t"
 
-CHANGED_SCRIPT = """
-local t = redis.call('TIME')
-redis.call('HSETNX', KEYS[1], '_floor', t[1] .. '.' .. string.format('%06d', tonumber(t[2])))
-return redis.call('HMGET', KEYS[1], '_floor', unpack(ARGV))
-"""
-
-# CHANGED_SCRIPT, led by whether any key's purge mark (KEYS[2..]) is after the clock ARGV[1].
+# Whether any key's purge mark (KEYS[2..]) is after the clock ARGV[1], then the purge-time
+# floor and the purge times of the tags ARGV[2..] (KEYS[1], set up on first use). With no marks
+# given it is the purge times alone (changed_at).
 FRESHNESS_SCRIPT = """
 local since = tonumber(ARGV[1])
 local purged = 0
@@ -348,7 +344,6 @@ class RedisStore(Store):
         )
         self._save = self.client.register_script(SAVE_SCRIPT)
         self._purge = self.client.register_script(PURGE_SCRIPT)
-        self._changed = self.client.register_script(CHANGED_SCRIPT)
         self._freshness = self.client.register_script(FRESHNESS_SCRIPT)
 
     def _k(self, kind: str, name: str) -> str:
@@ -419,7 +414,7 @@ class RedisStore(Store):
 
     def changed_at(self, tags):
         try:
-            values = self._changed(keys=[self._changed_key], args=sorted(set(tags)))
+            _, *values = self._freshness(keys=[self._changed_key], args=[0, *sorted(set(tags))])
         except Exception:
             logger.warning("page cache: Redis read of purge times failed", exc_info=True)
             return UNKNOWN_CHANGE
