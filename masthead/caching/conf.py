@@ -26,6 +26,10 @@ DEFAULTS: dict[str, object] = {
     # the answer is a 304 from the cache when nothing changed.
     "MASTHEAD_CACHE_MAX_AGE": 0,
     "MASTHEAD_CACHE_STALE_WHILE_REVALIDATE": 30,
+    # Shared caches' lifetime for a page whose purges could not be checked (Redis did not
+    # answer): it may have been rendered across a purge, so Varnish or a CDN keeps it this
+    # long, not MASTHEAD_CACHE_TTL, and still carries the load while Redis is away.
+    "MASTHEAD_CACHE_UNCHECKED_TTL": 1,
     "MASTHEAD_CACHE_STALE_IF_ERROR": 86400,
     # In-process mode: how often (at most) a process asks the database for other processes'
     # purges. A purge is seen by every process within this time plus one request.

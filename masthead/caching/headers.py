@@ -51,13 +51,15 @@ def body_etag(content: bytes) -> str:
     return '"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"'
 
 
-def mark_public(response: HttpResponse, surrogate_keys: list[str]) -> None:
-    """Cache-Control for shared caches, and the keys that purge this response."""
+def mark_public(response: HttpResponse, surrogate_keys: list[str], checked: bool = True) -> None:
+    """Cache-Control for shared caches, and the keys that purge this response. `checked`: the
+    page was seen not to have been rendered across a purge; otherwise shared caches keep it
+    only briefly (MASTHEAD_CACHE_UNCHECKED_TTL)."""
     directives: dict[str, object] = {"public": True}
     if "max-age" not in response.get("Cache-Control", ""):
         # A view's own max-age (feeds 300 s, the API 60 s) is kept for browsers.
         directives["max_age"] = int(conf.get("MASTHEAD_CACHE_MAX_AGE"))
-    directives["s_maxage"] = int(conf.get("MASTHEAD_CACHE_TTL"))
+    directives["s_maxage"] = int(conf.get("MASTHEAD_CACHE_TTL" if checked else "MASTHEAD_CACHE_UNCHECKED_TTL"))
     directives["stale_while_revalidate"] = int(conf.get("MASTHEAD_CACHE_STALE_WHILE_REVALIDATE"))
     directives["stale_if_error"] = int(conf.get("MASTHEAD_CACHE_STALE_IF_ERROR"))
     patch_cache_control(response, **directives)

@@ -24,7 +24,10 @@ comments.
 
 Stored and not-stored public responses alike get Cache-Control, surrogate keys, an ETag and
 (unless it would be dated after this machine's clock) a Last-Modified (headers.py), and a
-matching If-None-Match or If-Modified-Since gets a 304.
+matching If-None-Match or If-Modified-Since gets a 304. A page whose purges could not be checked
+(Redis did not answer) stays public, so that Varnish or a CDN carries the load meanwhile, but
+shared caches keep it only MASTHEAD_CACHE_UNCHECKED_TTL seconds: it may have been rendered across
+a purge of what it shows.
 
 Compression (so that masthead needs no proxy to send gzip): text of 200 bytes or more goes out
 gzipped to clients whose Accept-Encoding allows it, with `Vary: Accept-Encoding` on both versions.
@@ -53,7 +56,7 @@ from django.middleware.gzip import GZipMiddleware
 
 from . import conf, headers, keys
 from .propagation import poller_for
-from .store import Entry, Store, get_store
+from .store import UNKNOWN_CHANGE, Entry, Store, get_store
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +199,7 @@ class PageCacheMiddleware:
                 headers.add_validators(response, None)
             mark_status(response, "MISS")
             return headers.conditional(request, self._compress_personal(request, response))
-        headers.mark_public(response, found)
+        headers.mark_public(response, found, checked=changed != UNKNOWN_CHANGE)
         if response.status_code == 200:
             headers.add_validators(response, headers.last_modified_of(collected.last_published, changed))
         compress = headers.compressible(response)

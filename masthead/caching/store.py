@@ -323,7 +323,7 @@ table.insert(times, 1, purged)
 return times
 """
 
-UNKNOWN_CHANGE = float("inf")  # no Last-Modified (headers.sendable_last_modified)
+UNKNOWN_CHANGE = float("inf")  # purges unchecked: no Last-Modified, a short s-maxage
 
 
 class RedisStore(Store):
@@ -380,12 +380,10 @@ class RedisStore(Store):
             return False
 
     def freshness(self, since, tags):
-        # With Redis unreachable (the lookup's clock unknown, or this read failing), pages stay
-        # public, so that Varnish or a CDN carries the load meanwhile, and undated. Redis stores
-        # nothing then, but a shared cache could keep a page rendered across a purge during a
-        # short failure of this one read: that page lives until its lifetime ends or its next
-        # purge. After a failed lookup Redis is not asked again: each ask could wait for the
-        # socket's timeout.
+        # With Redis unreachable (the lookup's clock unknown, or this read failing), whether a
+        # purge raced the render is unknown: UNKNOWN_CHANGE says so, and the page goes out
+        # undated, and public for shared caches only briefly (middleware). After a failed
+        # lookup Redis is not asked again: each ask could wait for the socket's timeout.
         if since < 0:
             return False, UNKNOWN_CHANGE
         tags = sorted(set(tags))

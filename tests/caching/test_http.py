@@ -242,3 +242,40 @@ def test_a_page_rendered_across_a_purge_of_what_it_shows_is_kept_by_no_cache(pub
     settled = client.get(url)
     assert settled["X-Cache"] == "HIT" and settled["Cache-Control"].startswith("public")
     assert "Last-Modified" in settled
+
+
+def _shared_lifetime(response) -> int:
+    directives = dict(
+        part.strip().partition("=")[::2] for part in response["Cache-Control"].split(",") if "=" in part
+    )
+    return int(directives["s-maxage"])
+
+
+def test_a_page_whose_purges_could_not_be_read_is_kept_by_shared_caches_briefly(
+    pub, client, redis_cache, monkeypatch
+):
+    """Redis answered the lookup, then not the read of purge marks: a purge may have raced the
+    render unseen. The page stays public (Varnish carries the load while Redis is away), but a
+    shared cache keeps it one second, not an hour, and it is sent undated."""
+
+    def unreadable(*args, **kwargs):
+        raise ConnectionError("Redis went away")
+
+    monkeypatch.setattr(redis_cache, "_freshness", unreadable)
+    response = client.get(pub.charlie.url)
+    assert response.status_code == 200 and response["Cache-Control"].startswith("public")
+    assert _shared_lifetime(response) == 1 and "Last-Modified" not in response
+    assert "site" in response["Surrogate-Key"].split()
+    monkeypatch.undo()
+    assert _shared_lifetime(client.get(pub.delta.url)) == 3600  # checked: the full lifetime
+
+
+def test_with_redis_unreachable_pages_stay_public_for_a_second(pub, client):
+    from django.test import override_settings
+
+    # Nothing listens on port 1. (The page_cache fixture clears the store after the test: the
+    # override ends first.)
+    with override_settings(MASTHEAD_CACHE_REDIS_URL="redis://127.0.0.1:1/0", MASTHEAD_CACHE_UNCHECKED_TTL=2):
+        response = client.get(pub.charlie.url)
+    assert response.status_code == 200 and response["Cache-Control"].startswith("public")
+    assert _shared_lifetime(response) == 2 and "Last-Modified" not in response
