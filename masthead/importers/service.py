@@ -124,14 +124,23 @@ def import_key(headline: str) -> tuple[str, str]:
     Its slug, with the letters of every script kept ("путин-встретился-с-си"), or for a
     headline with no letter or digit at all, a digest of it. Earlier releases kept ASCII only,
     so a headline in Cyrillic or Chinese had the empty key, which matched any article typed in
-    the admin; an accented one ("café") is still found under its earlier key ("cafe"). A story
-    such a release imported under the empty key cannot be told from any other: importing it
-    again makes a new story."""
+    the admin; an accented one ("café") is still found under its earlier key ("cafe"), and a
+    story such a release imported under the empty key by `imported_without_a_key`."""
     earlier = slugify(headline)[:255]
     key = slugify(headline, allow_unicode=True)[:255]
     if not key:
         key = "headline-" + hashlib.sha256(" ".join(headline.split()).encode()).hexdigest()[:32]
     return key, earlier
+
+
+def imported_without_a_key(headline: str) -> ArticlePage | None:
+    """The story an earlier release imported with this headline under the empty key, if any.
+
+    Articles typed in the admin have the empty key too, so only one that an import could have
+    made is taken: no key, exactly this headline, and no owner (the admin makes its user the
+    owner of every page it creates; imports set none). When copies share all three, the first
+    made wins, as with keys."""
+    return ArticlePage.objects.filter(import_key="", title=headline, owner__isnull=True).order_by("pk").first()
 
 
 def _same_story(article: ArticlePage, headline: str, body: list, further: list, author: str | None) -> bool:
@@ -157,6 +166,8 @@ def upsert_article(
     for match in ArticlePage.objects.filter(import_key__in={key, earlier_key} - {""}).order_by("pk"):
         found.setdefault(match.import_key, match)  # copies made by earlier releases share a key
     article = found.get(key) or found.get(earlier_key)
+    if article is None and not earlier_key:  # a headline earlier releases keyed as ""
+        article = imported_without_a_key(parsed.headline)
     if article is None:
         article = ArticlePage(title=parsed.headline, slug=unique_slug(primary, parsed.headline), import_key=key)
         article.body = body

@@ -422,6 +422,29 @@ def test_a_headline_in_another_script_never_takes_over_an_article_typed_in_the_a
     assert out.startswith("unchanged: ") and ArticlePage.objects.count() == 3
 
 
+def test_a_story_an_earlier_release_imported_under_the_empty_key_is_found_again(
+    home, make_section, make_article, admin_user, tmp_path
+):
+    """Earlier releases keyed a Cyrillic headline as "". Importing it again updates that story
+    and gives it its key; an article typed in the admin under the same headline (it has an
+    owner) is never taken for it."""
+    world = make_section("World")
+    typed = make_article(world, "Путин встретился с Си")
+    Page.objects.filter(pk=typed.pk).update(owner=admin_user)
+    story = write(tmp_path, "a.txt", "World\n\nПутин встретился с Си\n\nПервый абзац.\n")
+    run_import(str(story))
+    imported = ArticlePage.objects.exclude(pk=typed.pk).get()
+    ArticlePage.objects.update(import_key="")  # as an earlier release left both
+    story.write_text("World\n\nПутин встретился с Си\n\nИсправленный абзац.\n", encoding="utf-8")
+    out, _ = run_import(str(story))
+    assert out.startswith("updated: ") and ArticlePage.objects.count() == 2
+    imported = ArticlePage.objects.get(pk=imported.pk)
+    assert imported.import_key == "путин-встретился-с-си"
+    sources = [block.value.source for block in imported.body if block.block_type == "paragraph"]
+    assert len(sources) == 1 and "Исправленный абзац." in sources[0]
+    assert ArticlePage.objects.get(pk=typed.pk).import_key == ""
+
+
 def test_a_headline_without_letters_is_keyed_by_a_digest(home, tmp_path):
     story = write(tmp_path, "a.txt", "World\n\n“…” — !\n\nA paragraph.\n")
     run_import(str(story))
