@@ -199,14 +199,16 @@ class PageCacheMiddleware:
                 headers.add_validators(response, None)
             mark_status(response, "MISS")
             return headers.conditional(request, self._compress_personal(request, response))
-        headers.mark_public(response, found, checked=changed != UNKNOWN_CHANGE)
+        checked = changed != UNKNOWN_CHANGE
+        headers.mark_public(response, found, checked=checked)
         if response.status_code == 200:
             headers.add_validators(response, headers.last_modified_of(collected.last_published, changed))
         compress = headers.compressible(response)
         if compress:
             headers.vary_on_encoding(response)
-        # A clock below 0: the store did not answer the lookup and will refuse the page.
-        storing = looked_up and clock >= 0 and request.method == "GET" and fits_the_store(response)
+        # A clock below 0: the store did not answer the lookup and will refuse the page. An
+        # unchecked page is not stored either: every hit would repeat its short s-maxage.
+        storing = looked_up and clock >= 0 and checked and request.method == "GET" and fits_the_store(response)
         wants_gzip = compress and headers.accepts_gzip(request)
         gzipped = headers.gzip_body(response.content) if compress and (storing or wants_gzip) else None
         if gzipped is not None and len(gzipped) >= len(response.content):

@@ -19,6 +19,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
+from wagtail.models import PageLogEntry
 from wagtail.rich_text import RichText
 
 from masthead.news.models import ArticleByline, ArticlePage, Author, HomePage, SectionPage
@@ -137,10 +138,19 @@ def imported_without_a_key(headline: str) -> ArticlePage | None:
     """The story an earlier release imported with this headline under the empty key, if any.
 
     Articles typed in the admin have the empty key too, so only one that an import could have
-    made is taken: no key, exactly this headline, and no owner (the admin makes its user the
-    owner of every page it creates; imports set none). When copies share all three, the first
-    made wins, as with keys."""
-    return ArticlePage.objects.filter(import_key="", title=headline, owner__isnull=True).order_by("pk").first()
+    made is taken: no key, exactly this headline, no owner (the admin makes its user the owner
+    of every page it creates; imports set none), and no creation or copy logged by a user (an
+    owner is emptied when the account is deleted; the log keeps the user's id). When several
+    remain, the first made wins, as with keys."""
+    made_by_someone = PageLogEntry.objects.filter(
+        action__in=("wagtail.create", "wagtail.copy"), user__isnull=False
+    ).values("page_id")
+    return (
+        ArticlePage.objects.filter(import_key="", title=headline, owner__isnull=True)
+        .exclude(pk__in=made_by_someone)
+        .order_by("pk")
+        .first()
+    )
 
 
 def _same_story(article: ArticlePage, headline: str, body: list, further: list, author: str | None) -> bool:
@@ -177,6 +187,9 @@ def upsert_article(
         # Compared with the story as it is published: a file that changes nothing leaves it
         # alone, an editor's draft included.
         if article.get_parent().pk == primary.pk and _same_story(article, parsed.headline, body, further, author):
+            if article.import_key != key:  # found under an earlier release's key: keep this one
+                ArticlePage.objects.filter(pk=article.pk).update(import_key=key)
+                article.import_key = key
             return article, "unchanged"
         if not article.live or article.has_unpublished_changes:
             state = "has changes not yet published" if article.live else "is not published"

@@ -267,7 +267,9 @@ def test_a_page_whose_purges_could_not_be_read_is_kept_by_shared_caches_briefly(
     assert _shared_lifetime(response) == 1 and "Last-Modified" not in response
     assert "site" in response["Surrogate-Key"].split()
     monkeypatch.undo()
-    assert _shared_lifetime(client.get(pub.delta.url)) == 3600  # checked: the full lifetime
+    again = client.get(pub.charlie.url)  # not stored: its short lifetime is not handed on
+    assert again["X-Cache"] == "MISS" and _shared_lifetime(again) == 3600
+    assert client.get(pub.charlie.url)["X-Cache"] == "HIT"
 
 
 def test_with_redis_unreachable_pages_stay_public_for_a_second(pub, client):

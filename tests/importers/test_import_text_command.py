@@ -435,6 +435,9 @@ def test_a_story_an_earlier_release_imported_under_the_empty_key_is_found_again(
     run_import(str(story))
     imported = ArticlePage.objects.exclude(pk=typed.pk).get()
     ArticlePage.objects.update(import_key="")  # as an earlier release left both
+    out, _ = run_import(str(story))  # the same file: nothing to change but the key
+    assert out.startswith("unchanged: ") and ArticlePage.objects.get(pk=imported.pk).import_key
+    ArticlePage.objects.update(import_key="")
     story.write_text("World\n\nПутин встретился с Си\n\nИсправленный абзац.\n", encoding="utf-8")
     out, _ = run_import(str(story))
     assert out.startswith("updated: ") and ArticlePage.objects.count() == 2
@@ -442,6 +445,24 @@ def test_a_story_an_earlier_release_imported_under_the_empty_key_is_found_again(
     assert imported.import_key == "путин-встретился-с-си"
     sources = [block.value.source for block in imported.body if block.block_type == "paragraph"]
     assert len(sources) == 1 and "Исправленный абзац." in sources[0]
+    assert ArticlePage.objects.get(pk=typed.pk).import_key == ""
+
+
+def test_an_article_of_a_deleted_editor_is_not_taken_for_an_import(
+    home, make_section, make_article, django_user_model, tmp_path
+):
+    """Deleting an account empties the owner of every page it made; the page log still says
+    a person made it."""
+    from wagtail.log_actions import log
+
+    editor = django_user_model.objects.create_user("gone", "gone@example.org", "x")
+    typed = make_article(make_section("World"), "Путин встретился с Си")
+    Page.objects.filter(pk=typed.pk).update(owner=editor)
+    log(instance=typed, action="wagtail.create", user=editor)
+    editor.delete()
+    assert ArticlePage.objects.get(pk=typed.pk).owner_id is None
+    out, _ = run_import(str(write(tmp_path, "a.txt", "World\n\nПутин встретился с Си\n\nПервый абзац.\n")))
+    assert out.startswith("created: ") and ArticlePage.objects.count() == 2
     assert ArticlePage.objects.get(pk=typed.pk).import_key == ""
 
 
