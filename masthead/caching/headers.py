@@ -59,7 +59,8 @@ def mark_public(response: HttpResponse, surrogate_keys: list[str], checked: bool
     if "max-age" not in response.get("Cache-Control", ""):
         # A view's own max-age (feeds 300 s, the API 60 s) is kept for browsers.
         directives["max_age"] = int(conf.get("MASTHEAD_CACHE_MAX_AGE"))
-    directives["s_maxage"] = int(conf.get("MASTHEAD_CACHE_TTL" if checked else "MASTHEAD_CACHE_UNCHECKED_TTL"))
+    lifetime = "MASTHEAD_CACHE_TTL" if checked else "MASTHEAD_CACHE_UNCHECKED_TTL"
+    directives["s_maxage"] = int(conf.get(lifetime))
     directives["stale_while_revalidate"] = int(conf.get("MASTHEAD_CACHE_STALE_WHILE_REVALIDATE"))
     directives["stale_if_error"] = int(conf.get("MASTHEAD_CACHE_STALE_IF_ERROR"))
     patch_cache_control(response, **directives)

@@ -208,7 +208,9 @@ class PageCacheMiddleware:
             headers.vary_on_encoding(response)
         # A clock below 0: the store did not answer the lookup and will refuse the page. An
         # unchecked page is not stored either: every hit would repeat its short s-maxage.
-        storing = looked_up and clock >= 0 and checked and request.method == "GET" and fits_the_store(response)
+        storing = (
+            looked_up and clock >= 0 and checked and request.method == "GET" and fits_the_store(response)
+        )
         wants_gzip = compress and headers.accepts_gzip(request)
         gzipped = headers.gzip_body(response.content) if compress and (storing or wants_gzip) else None
         if gzipped is not None and len(gzipped) >= len(response.content):
