@@ -85,9 +85,8 @@ def sitemap_numbered(request: HttpRequest, name: str, number: str) -> HttpRespon
     base = _base(request)
 
     def build() -> str:
-        entries = sitemap.entries(base, int(number))
         # A range with nothing published is not in the index either: "" means not found.
-        return sitemaps.urlset_xml(entries) if entries else ""
+        return sitemap.xml(base, int(number))
 
     xml = sitemaps.cached_xml(f"{name}-{number}", base, build) if sitemap.cached else build()
     if not xml:

@@ -237,6 +237,25 @@ def test_unicode_slugs_are_percent_encoded(client, schemas, make_section, make_a
     assert client.get("/authors/zo%C3%AB-%C3%BCnal/").status_code == 200
 
 
+def test_the_article_files_fast_writer_writes_what_the_shared_one_does(rf, make_section, make_article):
+    """Article files are written straight from their rows (ArticleSitemap.xml); every other file
+    goes through Entry objects and urlset_xml. Both must give the same bytes, escaping and
+    percent-encoding included, and an article without a publish date gets no <lastmod>."""
+    world = make_section("World")
+    odd, accented, undated = (make_article(world, title) for title in ("Odd", "Accented", "Undated"))
+    ArticlePage.objects.filter(pk=odd.pk).update(url_path="/home/world/fish-&-<chips>-\"q'/")
+    ArticlePage.objects.filter(pk=accented.pk).update(url_path="/home/world/café/")
+    ArticlePage.objects.filter(pk=undated.pk).update(last_published_at=None)
+    base = sitemaps.site_base(rf.get("/"))
+    sitemap = sitemaps.NUMBERED["articles"]
+    written = sitemap.xml(base, 1)
+    assert written == sitemaps.urlset_xml(sitemap.entries(base, 1))
+    assert "/world/fish-&amp;-&lt;chips&gt;-&quot;q&#x27;/</loc>" in written
+    assert "/world/caf%C3%A9/</loc>" in written
+    assert written.count("<lastmod>") == 2 and written.count("<url>") == 3
+    assert sitemap.xml(base, 2) == ""  # nothing in that range
+
+
 # --- pagination ----------------------------------------------------------------------------------
 
 
