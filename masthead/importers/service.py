@@ -18,6 +18,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.text import slugify
 from wagtail.models import PageLogEntry
 from wagtail.rich_text import RichText
@@ -143,11 +144,11 @@ def imported_without_a_key(headline: str) -> ArticlePage | None:
     owner is emptied when the account is deleted; the log keeps the user's id). When several
     remain, the first made wins, as with keys."""
     made_by_someone = PageLogEntry.objects.filter(
-        action__in=("wagtail.create", "wagtail.copy"), user__isnull=False
-    ).values("page_id")
+        page_id=OuterRef("pk"), action__in=("wagtail.create", "wagtail.copy"), user__isnull=False
+    )
     return (
         ArticlePage.objects.filter(import_key="", title=headline, owner__isnull=True)
-        .exclude(pk__in=made_by_someone)
+        .exclude(Exists(made_by_someone))
         .order_by("pk")
         .first()
     )
