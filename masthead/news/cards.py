@@ -62,6 +62,7 @@ class NavLink(Link):
     """A section in the site's menu; `path` says which pages lie within it (aria-current)."""
 
     path: str = ""
+    slug: str = ""
 
 
 @dataclass(slots=True)

@@ -7,28 +7,14 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 from wagtail.models import Site
 
-from masthead.caching import config
-from masthead.caching import keys as surrogate
 
-
-def _navigation(request: HttpRequest) -> list:
+def _navigation(request: HttpRequest) -> tuple:
     """The menu's sections as links (pk, title, url, path): every page shows them, so they are
     read as one row each rather than as page models."""
-    from .cards import NavLink, page_url
-    from .queries import top_sections
+    from .queries import menu
 
     site = Site.find_for_request(request)
-    if site is None:
-        return []
-
-    def links() -> tuple[NavLink, ...]:
-        rows = top_sections(site.root_page).values_list("pk", "title", "url_path", "path")
-        return tuple(NavLink(pk, title, page_url(url_path, request), path) for pk, title, url_path, path in rows)
-
-    # The links are relative to the request's site, so they are remembered per site.
-    nav = config.remembered(f"nav:{site.pk}", links)
-    surrogate.add(surrogate.NAV)
-    return nav
+    return menu(site.root_page, request) if site is not None else ()
 
 
 def navigation(request: HttpRequest) -> dict:

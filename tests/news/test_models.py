@@ -99,6 +99,34 @@ def test_home_front_latest_per_section_excludes_main_stories(make_section, make_
     assert blocks["World"] == sorted(blocks["World"], key=lambda t: int(t.split()[-1]))
 
 
+def test_home_front_blocks_take_subsections_and_leave_out_private_sections(make_section, make_article):
+    from wagtail.models import PageViewRestriction
+
+    world, desk = make_section("World"), make_section("Desk")
+    mideast = make_section("Middle East", parent=world)
+    for i in range(queries.MAIN_STORIES):  # the newest stories fill the main stories
+        make_article(make_section(f"Filler {i}", show_in_menus=False), f"Filler {i}", days_ago=i / 10)
+    make_article(world, "World story", days_ago=3)
+    make_article(mideast, "Mideast story", days_ago=2)
+    make_article(desk, "Desk memo", days_ago=1)
+    PageViewRestriction.objects.create(page=desk, restriction_type=PageViewRestriction.LOGIN)
+    front = queries.home_front(HomePage_get())
+    blocks = {b["section"].title: [a.title for a in b["articles"]] for b in front["section_blocks"]}
+    assert blocks == {"World": ["Mideast story", "World story"]}
+    assert front["section_blocks"][0]["section"].url == "/world/"
+
+
+def test_home_front_preview_shows_picks_not_saved_yet(home, make_section, make_article):
+    from masthead.news.models import HomeMainStory
+
+    world = make_section("World")
+    old = make_article(world, "Old pick", days_ago=9)
+    make_article(world, "Newest", days_ago=0)
+    home.main_stories = [HomeMainStory(article=old, sort_order=0)]  # in memory, as a preview holds it
+    assert [card.title for card in queries.home_front(home)["main_stories"]] == ["Old pick", "Newest"]
+    assert [card.title for card in queries.home_front(HomePage_get())["main_stories"]] == ["Newest", "Old pick"]
+
+
 @pytest.mark.parametrize("days", [0, 10])
 def test_published_articles_excludes_future_drafts(make_section, make_article, days):
     world = make_section("World")
