@@ -1,6 +1,6 @@
 """What a feed says about each article: its item, full text and pictures, in every format alike.
 
-`build_items` turns the articles of a feed (fetched with `with_feed_data`, in bulk) into
+`build_items` turns the articles of a feed (read by `load_articles` as plain rows, in bulk) into
 FeedItems, which masthead.distribution.feed_writers writes as RSS, Atom or JSON Feed. Full-text
 bodies are rendered from the StreamField's raw data with every linked page and every inline
 picture of all the articles fetched in one query each (`render_bodies`).
@@ -11,12 +11,12 @@ from __future__ import annotations
 import html
 import mimetypes
 import re
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.html import escape, format_html, linebreaks, strip_tags
 from django.utils.safestring import mark_safe
@@ -25,9 +25,9 @@ from wagtail.images.models import Filter
 from wagtail.rich_text import expand_db_html
 
 from masthead.caching import keys as surrogate
-from masthead.news import queries
-from masthead.news.models import ArticleByline, ArticleTag, SectionPage, author_url
-from masthead.news.renditions import prefetched
+from masthead.caching.prepared import Prepared
+from masthead.news import cards, queries, renditions
+from masthead.news.models import ArticleTag, SectionPage, author_url
 
 if TYPE_CHECKING:
     from .feeds import FeedScope
@@ -65,14 +65,6 @@ class FeedItem:
     image: FeedImage | None = None
 
 
-def with_feed_data(queryset: QuerySet) -> QuerySet:
-    """The articles with their lead image and its feed rendition, fetched in bulk."""
-    Rendition = get_image_model().get_rendition_model()
-    return queryset.select_related("lead_image").prefetch_related(
-        Prefetch("lead_image__renditions", queryset=Rendition.objects.filter(filter_spec=FEED_IMAGE)),
-    )
-
-
 @dataclass
 class FeedLists:
     """An item's authors, tags and further sections, as the feed writes them: plain values read
@@ -84,45 +76,87 @@ class FeedLists:
     sections: list[str] = field(default_factory=list)  # further sections, by title
 
 
+# An article's tags and further sections as feed_lists reads them (its bylines as a card's),
+# each query compiled once (masthead.caching.prepared).
+_tags_of = Prepared(
+    "feeds:tags",
+    lambda pks: ArticleTag.objects.filter(content_object_id__in=pks)
+    .order_by("pk")
+    .values_list("content_object_id", "tag_id", "tag__name"),
+)
+_further_sections_of = Prepared(
+    "feeds:further-sections",
+    lambda pks: SectionPage.objects.live()
+    .filter(further_articles__in=pks)
+    .order_by("title", "pk")
+    .values_list("further_articles", "pk", "title"),
+)
+
+
 def feed_lists(pks: list[int]) -> dict[int, FeedLists]:
     """The FeedLists of these articles, in three queries, with the surrogate keys of the
     authors, tags and sections named (the feed changes when one is renamed)."""
     lists = {pk: FeedLists() for pk in pks}
     keys: set[str] = set()
-    bylines = (
-        ArticleByline.objects.filter(article_id__in=pks)
-        .order_by("article_id", "sort_order", "pk")
-        .values_list("article_id", "author_id", "author__name", "author__slug")
-    )
-    for pk, author_id, name, slug in bylines:
+    for pk, author_id, name, slug in cards.bylines_of(pks):
         lists[pk].authors.append((name, author_url(slug)))
         keys.add(surrogate.author_name(author_id))
-    tags = ArticleTag.objects.filter(content_object_id__in=pks).order_by("pk").values_list(
-        "content_object_id", "tag_id", "tag__name"
-    )
-    for pk, tag_id, name in tags:
+    for pk, tag_id, name in _tags_of(pks):
         lists[pk].tags.append(name)
         keys.add(surrogate.tag_name(tag_id))
-    further = (
-        SectionPage.objects.live()
-        .filter(further_articles__in=pks)
-        .order_by("title", "pk")
-        .values_list("further_articles", "pk", "title")
-    )
-    for pk, section_id, title in further:
+    for pk, section_id, title in _further_sections_of(pks):
         lists[pk].sections.append(title)
         keys.add(surrogate.section_name(section_id))
     surrogate.add(*keys)
     return lists
 
 
-def load_articles(scope: FeedScope, ids: list[int]) -> list:
-    """The articles with these ids (a FeedVersion's), in that order, with their feed data
-    (`article.feed_lists`)."""
+@dataclass(slots=True)
+class FeedArticle:
+    """A story as a feed reads it: plain columns, where fifty page models (forty fields each,
+    with modelcluster's machinery) cost a feed more than running all its queries."""
+
+    pk: int
+    title: str
+    url_path: str
+    path: str
+    standfirst: str
+    body: Any  # a StreamValue, read only through its raw_data
+    translation_key: Any
+    first_published_at: datetime
+    last_published_at: datetime | None
+    lead_image_caption: str
+    lead_image_credit: str
+    lead_image: Any = None  # a Wagtail image with its renditions loaded, or None
+    section: Any = None  # its primary section, a news.cards.Link
+    feed_lists: FeedLists = field(default_factory=FeedLists)
+
+
+# The columns read: FeedArticle's fields without a default, in its order.
+_ARTICLE_COLUMNS = tuple(f.name for f in fields(FeedArticle) if f.default is MISSING and f.default_factory is MISSING)
+_feed_rows = Prepared(
+    "feeds:articles",
+    lambda pks: queries.published_articles()
+    .filter(pk__in=pks)
+    .order_by()
+    .values_list(*_ARTICLE_COLUMNS, *cards.lead_image_fields(), named=True),
+)
+
+
+def load_articles(request: HttpRequest, ids: list[int]) -> list[FeedArticle]:
+    """The live, public articles among these ids (a FeedVersion's), in that order, with their
+    primary sections, lead images (renditions loaded) and FeedLists."""
     if not ids:
         return []
-    loaded = {article.pk: article for article in with_feed_data(scope.articles.filter(pk__in=ids))}
-    articles = queries.attach_sections(loaded[pk] for pk in ids if pk in loaded)
+    rows = {row.pk: row for row in _feed_rows(ids)}
+    articles = [
+        FeedArticle(*rows[pk][: len(_ARTICLE_COLUMNS)], lead_image=cards.lead_image_from(rows[pk]))
+        for pk in ids
+        if pk in rows
+    ]
+    renditions.load([article.lead_image for article in articles if article.lead_image is not None])
+    cards.attach_primary_sections(articles, request)
+    surrogate.add_articles(articles)
     lists = feed_lists([article.pk for article in articles])
     for article in articles:
         article.feed_lists = lists[article.pk]
@@ -136,7 +170,7 @@ def image_for_feed(
     from wagtail.images.models import SourceImageIOError
 
     try:
-        rendition = (prefetched(image, [FEED_FILTER]) or {}).get(FEED_IMAGE) or image.get_rendition(FEED_IMAGE)
+        rendition = (renditions.prefetched(image, [FEED_FILTER]) or {}).get(FEED_IMAGE) or image.get_rendition(FEED_IMAGE)
     except (SourceImageIOError, OSError):
         return None  # the original file is missing: better no picture than a broken feed
     try:
@@ -287,7 +321,7 @@ def _figure(picture: FeedImage) -> str:
 
 def build_items(request: HttpRequest, scope: FeedScope, articles: list) -> list[FeedItem]:
     full_text = scope.settings.feed_full_text
-    urls = {article.pk: article.get_full_url(request) for article in articles}
+    urls = {article.pk: urljoin(scope.base_url + "/", cards.page_url(article.url_path, request)) for article in articles}
     bodies = render_bodies(articles, scope.base_url, urls) if full_text else {}
     items = []
     for article in articles:
@@ -305,7 +339,7 @@ def build_items(request: HttpRequest, scope: FeedScope, articles: list) -> list[
                 content = _figure(lead) + "\n" + content
         lists = article.feed_lists
         tags = sorted(lists.tags, key=str.casefold)
-        sections = [article.section.title] if getattr(article, "section", None) else []
+        sections = [article.section.title] if article.section else []
         sections += lists.sections
         items.append(
             FeedItem(

@@ -8,8 +8,8 @@ scope has every format, and one code path builds the items, so the formats never
 * feed_writers.py: the RSS, Atom and JSON Feed output.
 
 Cost. A feed costs a fixed number of queries whatever it holds: the 50 newest articles are read
-through masthead.news.queries with their bylines, tags, sections and lead image renditions
-fetched in bulk; the full-text bodies are rendered from the StreamField's raw data with every
+as plain rows (`feed_items.load_articles`, no page models) with their bylines, tags, sections and
+lead image renditions fetched in bulk; the full-text bodies are rendered from the StreamField's raw data with every
 linked page and every inline picture of all 50 bodies fetched in one query each
 (`feed_items.render_bodies`). Before any of that, `FeedVersion` answers conditional GETs from two
 small queries (see views.py).
@@ -269,7 +269,7 @@ def _newest_log_entry(actions: tuple[str, ...]) -> datetime | None:
 
 
 def render_feed(request: HttpRequest, scope: FeedScope, fmt: str, version: FeedVersion) -> bytes:
-    items = build_items(request, scope, load_articles(scope, version.ids))
+    items = build_items(request, scope, load_articles(request, version.ids))
     if fmt == "json":
         return write_json(scope, items)
     return write_xml(fmt, scope, items, version.last_modified)

@@ -154,7 +154,7 @@ def rows(queryset: QuerySet) -> QuerySet:
     from masthead.comments.queries import approved_count_subquery
 
     return queryset.annotate(comment_count=approved_count_subquery()).values_list(
-        *ARTICLE_FIELDS, *(f"lead_image__{name}" for name in _image_columns()), named=True
+        *ARTICLE_FIELDS, *lead_image_fields(), named=True
     )
 
 
@@ -189,7 +189,7 @@ def from_rows(found: Iterable, request: HttpRequest | None = None) -> list[Card]
     if cards:
         _attach_authors(cards)
         renditions.load([card.lead_image for card in cards if card.lead_image is not None])
-        _attach_sections(cards, request)
+        attach_primary_sections(cards, request)
         _add_keys(cards)
     return cards
 
@@ -199,11 +199,22 @@ def _image_columns() -> tuple[str, ...]:
     return tuple(field.attname for field in get_image_model()._meta.concrete_fields)
 
 
+def lead_image_fields() -> tuple[str, ...]:
+    """An article's lead image's own columns as `values_list()` names them, for `lead_image_from`:
+    a row then carries its picture, with no second query and no page model."""
+    return tuple(f"lead_image__{name}" for name in _image_columns())
+
+
+def lead_image_from(row) -> Any:
+    """The lead image (a Wagtail image) of a row holding `lead_image_fields()`, or None."""
+    if row.lead_image__id is None:
+        return None
+    columns = _image_columns()
+    return get_image_model().from_db(None, columns, [getattr(row, f"lead_image__{c}") for c in columns])
+
+
 def _card(row, request: HttpRequest | None) -> Card:
-    image = None
-    if row.lead_image__id is not None:
-        columns = _image_columns()
-        image = get_image_model().from_db(None, columns, [getattr(row, f"lead_image__{c}") for c in columns])
+    image = lead_image_from(row)
     return Card(
         pk=row.pk,
         title=row.title,
@@ -217,7 +228,8 @@ def _card(row, request: HttpRequest | None) -> Card:
     )
 
 
-_bylines_of = Prepared(
+# (article id, author id, name, slug) of some articles' bylines, in byline order: cards and feeds.
+bylines_of = Prepared(
     "cards:bylines",
     lambda ids: apps.get_model("news", "ArticleByline")
     .objects.filter(article_id__in=ids)
@@ -230,18 +242,19 @@ def _attach_authors(cards: list[Card]) -> None:
     from .models import author_url
 
     by_pk = {card.pk: card for card in cards}
-    for article_id, author_id, name, slug in _bylines_of(list(by_pk)):
+    for article_id, author_id, name, slug in bylines_of(list(by_pk)):
         by_pk[article_id].authors.append(Link(author_id, name, author_url(slug)))
 
 
-def _attach_sections(cards: list[Card], request: HttpRequest | None) -> None:
-    """A card's section is its primary one, the parent page, as everywhere on the site."""
-    sections = _sections(request)
-    for card in cards:
-        card.section = sections.get(card.path[: -Page.steplen])
+def attach_primary_sections(items: list, request: HttpRequest | None) -> None:
+    """Set each item's `section` (a Link) to its primary section, the parent page, as everywhere
+    on the site: from the map of every section (`sections`), read once per generation."""
+    known = sections(request)
+    for item in items:
+        item.section = known.get(item.path[: -Page.steplen])
 
 
-def _sections(request: HttpRequest | None) -> dict[str, Link]:
+def sections(request: HttpRequest | None) -> dict[str, Link]:
     """Every section by tree path, as a card's label: site structure, like the menu, so read
     once per generation (masthead.caching.config) rather than once per list. URLs are relative
     to the request's site, so the map is kept per site. Shared: callers must not change it."""

@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from unittest.mock import patch
 
 import feedparser
 import pytest
@@ -695,6 +696,21 @@ def _queries_for(client, url: str) -> int:
     return len(captured)
 
 
+def _page_models_for(client, url: str) -> int:
+    """How many article page models a feed builds: its items are read as plain rows, so only
+    the pages its bodies link to are ever loaded as models."""
+    made = []
+    build = ArticlePage.from_db.__func__
+
+    def counted(cls, *args, **kwargs):
+        made.append(cls)
+        return build(cls, *args, **kwargs)
+
+    with patch.object(ArticlePage, "from_db", classmethod(counted)):
+        assert client.get(url).status_code == 200
+    return len(made)
+
+
 def test_every_feed_costs_the_same_for_5_and_50_articles(client, make_section, make_article, make_author, make_image):
     """One data set for the three formats: building fifty illustrated articles is most of the
     test's time."""
@@ -724,10 +740,12 @@ def test_every_feed_costs_the_same_for_5_and_50_articles(client, make_section, m
     formats = ("rss", "atom", "json")
     add(5, 0)
     small = {fmt: _queries_for(client, f"/feeds/{fmt}/") for fmt in formats}
+    small_models = {fmt: _page_models_for(client, f"/feeds/{fmt}/") for fmt in formats}
     add(45, 5)
     large = {fmt: _queries_for(client, f"/feeds/{fmt}/") for fmt in formats}
     assert small == large
     assert max(large.values()) <= 16, large
+    assert {fmt: _page_models_for(client, f"/feeds/{fmt}/") for fmt in formats} == small_models
 
 
 # --- autodiscovery -------------------------------------------------------------------------------
