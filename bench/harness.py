@@ -68,7 +68,11 @@ def masthead_env(
     data_dir: Path, secret_key: str, allowed_hosts: str = "127.0.0.1,localhost", **extra: str
 ) -> dict:
     """The environment of a production-like masthead (DEBUG off) on data_dir, with bench/ on
-    PYTHONPATH for the benchmark settings modules; `extra` overrides or adds variables."""
+    PYTHONPATH for the benchmark settings modules; `extra` overrides or adds variables.
+
+    This checkout's own code comes next on PYTHONPATH, ahead of the checkout the virtualenv's
+    editable install names: a second worktree (an older commit, say) sharing one virtualenv then
+    measures its own code, not the other's."""
     env = clean_env()
     env.update(
         MASTHEAD_DATA_DIR=str(data_dir),
@@ -77,7 +81,7 @@ def masthead_env(
         SECURE_COOKIES="0",
         ALLOWED_HOSTS=allowed_hosts,
         PYTHONUNBUFFERED="1",
-        PYTHONPATH=str(BENCH),
+        PYTHONPATH=os.pathsep.join((str(BENCH), str(REPO))),
         DJANGO_SETTINGS_MODULE="masthead.settings",
     )
     env.update(extra)
