@@ -133,7 +133,9 @@ class FeedArticle:
 
 
 # The columns read: FeedArticle's fields without a default, in its order.
-_ARTICLE_COLUMNS = tuple(f.name for f in fields(FeedArticle) if f.default is MISSING and f.default_factory is MISSING)
+_ARTICLE_COLUMNS = tuple(
+    f.name for f in fields(FeedArticle) if f.default is MISSING and f.default_factory is MISSING
+)
 _feed_rows = Prepared(
     "feeds:articles",
     lambda pks: queries.published_articles()
@@ -170,7 +172,8 @@ def image_for_feed(
     from wagtail.images.models import SourceImageIOError
 
     try:
-        rendition = (renditions.prefetched(image, [FEED_FILTER]) or {}).get(FEED_IMAGE) or image.get_rendition(FEED_IMAGE)
+        fetched = renditions.prefetched(image, [FEED_FILTER]) or {}
+        rendition = fetched.get(FEED_IMAGE) or image.get_rendition(FEED_IMAGE)
     except (SourceImageIOError, OSError):
         return None  # the original file is missing: better no picture than a broken feed
     try:
@@ -321,7 +324,9 @@ def _figure(picture: FeedImage) -> str:
 
 def build_items(request: HttpRequest, scope: FeedScope, articles: list) -> list[FeedItem]:
     full_text = scope.settings.feed_full_text
-    urls = {article.pk: urljoin(scope.base_url + "/", cards.page_url(article.url_path, request)) for article in articles}
+    # Wagtail's get_full_url, from the URL cards remember: relative on this site, else absolute.
+    site_root = scope.base_url + "/"
+    urls = {article.pk: urljoin(site_root, cards.page_url(article.url_path, request)) for article in articles}
     bodies = render_bodies(articles, scope.base_url, urls) if full_text else {}
     items = []
     for article in articles:

@@ -8,11 +8,11 @@ scope has every format, and one code path builds the items, so the formats never
 * feed_writers.py: the RSS, Atom and JSON Feed output.
 
 Cost. A feed costs a fixed number of queries whatever it holds: the 50 newest articles are read
-as plain rows (`feed_items.load_articles`, no page models) with their bylines, tags, sections and
-lead image renditions fetched in bulk; the full-text bodies are rendered from the StreamField's raw data with every
-linked page and every inline picture of all 50 bodies fetched in one query each
-(`feed_items.render_bodies`). Before any of that, `FeedVersion` answers conditional GETs from two
-small queries (see views.py).
+as plain rows (`feed_items.load_articles`, no page models) with their bylines, tags, sections
+and lead image renditions fetched in bulk; the full-text bodies are rendered from the
+StreamField's raw data with every linked page and every inline picture of all 50 bodies fetched
+in one query each (`feed_items.render_bodies`). Before any of that, `FeedVersion` answers
+conditional GETs from two small queries (see views.py).
 
 Identity. An item's id (RSS <guid isPermaLink="false">, Atom <id>, JSON Feed "id") is
 `urn:uuid:<the page's translation_key>`: a UUID Wagtail gives each page when it is created and

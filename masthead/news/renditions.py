@@ -1,12 +1,13 @@
 """Renditions fetched with their image, read straight from what was fetched.
 
 The lists, the feeds and the article's lead picture fetch their pictures' renditions in one
-query (`load` here); the feeds' inline pictures come in a prefetch (distribution/feed_items.py). Wagtail would find them there too,
-at a price paid per picture on every view: `get_rendition` (one spec, as the feeds ask) writes
-the rendition to the cache again, a pickling each time; `get_renditions` (a srcset) parses its
-filter specs anew and regroups the fetched list. Here the filters come parsed (once per
-template, or once per process) and the fetched list is read as it is. Anything not fetched,
-missing, or an SVG (whose filters Wagtail rewrites) goes through Wagtail as before."""
+query (`load` here); the feeds' inline pictures come in a prefetch (distribution/feed_items.py).
+Wagtail would find them there too, at a price paid per picture on every view: `get_rendition`
+(one spec, as the feeds ask) writes the rendition to the cache again, a pickling each time;
+`get_renditions` (a srcset) parses its filter specs anew and regroups the fetched list. Here the
+filters come parsed (once per template, or once per process) and the fetched list is read as it
+is. Anything not fetched, missing, or an SVG (whose filters Wagtail rewrites) goes through
+Wagtail as before."""
 
 from __future__ import annotations
 
