@@ -30,7 +30,7 @@ from wagtail.search import index
 from . import queries
 from .blocks import ArticleBodyBlock
 from .routing import ArticleRoutingMixin
-from .visibility import OneQueryRestrictionsMixin, public
+from .visibility import OneQueryRestrictionsMixin
 
 WORDS_PER_MINUTE = 230
 # Publishing writes first_published_at and last_published_at a few microseconds apart; an
@@ -85,7 +85,7 @@ class SectionPage(OneQueryRestrictionsMixin, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["page_obj"] = queries.paginate(request, queries.section_articles(self))
-        context["subsections"] = public(self.get_children().live().type(SectionPage)).specific()
+        context["subsections"] = queries.child_sections(self, request)
         context["breadcrumb"] = queries.section_trail(self)
         return context
 

@@ -82,28 +82,42 @@ def paginate(request: HttpRequest, queryset: QuerySet) -> KeysetPage:
     return page_obj
 
 
-def top_sections(home: Page) -> QuerySet:
-    """The sections directly under the home front that editors put in the menu."""
-    surrogate.add(surrogate.NAV)
-    return public(_model("SectionPage").objects.child_of(home).live()).filter(show_in_menus=True)
+# The live, public sections right under a page, in tree order, as rows (compiled once).
+_child_sections = Prepared(
+    "queries:child-sections",
+    lambda low, high, depth: public(
+        _model("SectionPage").objects.filter(path__range=(low, high), depth=depth).live()
+    )
+    .order_by("path")
+    .values_list("pk", "title", "url_path", "path", "slug", "show_in_menus"),
+)
+
+
+def child_sections(
+    parent: Page, request: HttpRequest | None = None, *, menu_only: bool = False
+) -> tuple[NavLink, ...]:
+    """The live, public sections directly under `parent` as links, in tree order; with
+    `menu_only`, only those editors put in the menu."""
+    from .cards import NavLink, page_url
+
+    rows = _child_sections(*descendant_bounds(parent.path), parent.depth + 1)
+    return tuple(
+        NavLink(pk, title, page_url(url_path, request), path, slug)
+        for pk, title, url_path, path, slug, in_menu in rows
+        if in_menu or not menu_only
+    )
 
 
 def menu(root: Page, request: HttpRequest | None = None) -> tuple[NavLink, ...]:
-    """`top_sections(root)` as links (the menu, and the home front's section blocks): site
-    structure, so read once per generation (masthead.caching.config). Their URLs are relative
-    to the request's site, so they are remembered per site."""
-    from .cards import NavLink, page_url
-
+    """The sections under `root` that editors put in the menu, as links (the menu, and the home
+    front's section blocks): site structure, so read once per generation
+    (masthead.caching.config). Their URLs are relative to the request's site, so they are
+    remembered per site."""
     site = Site.find_for_request(request) if request is not None else None
-
-    def links() -> tuple[NavLink, ...]:
-        rows = top_sections(root).values_list("pk", "title", "url_path", "path", "slug")
-        return tuple(
-            NavLink(pk, title, page_url(url_path, request), path, slug) for pk, title, url_path, path, slug in rows
-        )
-
     surrogate.add(surrogate.NAV)
-    return config.remembered(f"nav:{site.pk if site else ''}:{root.pk}", links)
+    return config.remembered(
+        f"nav:{site.pk if site else ''}:{root.pk}", lambda: child_sections(root, request, menu_only=True)
+    )
 
 
 # The home front's queries, compiled once (masthead.caching.prepared): a front asks the same

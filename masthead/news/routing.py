@@ -1,12 +1,14 @@
-"""Finding the page for a URL in one query when the URL is an article's.
+"""Finding the page for a URL in one query when the URL is an article's or a section's.
 
 Wagtail routes `/world/some-story/` one tree level at a time: a query for each slug, then one
 more for each page's specific fields, so an article two sections deep costs six queries before
-its view starts. Articles are nearly every public request, and their URL is exactly their
-`url_path` under the site root, so the home front looks the article up directly: one indexed
-query on the slug that also loads the article's own fields and its lead image. Anything that is
-not a live article there (sections, other page types, drafts, unknown URLs) falls through to
-Wagtail's own routing, unchanged, so 404s and every other page behave as before.
+its view starts. Articles are nearly every public request, and section fronts most of the rest;
+their URL is exactly their `url_path` under the site root, so the home front looks them up
+directly: one indexed query on the slug that also loads the page's own fields (and an article's
+lead image). An article lives in a section, so a one-slug URL is only ever tried as a section.
+Anything that is neither a live article nor a live section there (other page types, drafts,
+unknown URLs) falls through to Wagtail's own routing, unchanged, so 404s and every other page
+behave as before.
 """
 
 from __future__ import annotations
@@ -27,24 +29,40 @@ def _candidates(slug: str, depth: int):
 
 
 _live_articles_named = Prepared("routing:live-articles-named", _candidates)
+_live_sections_named = Prepared(
+    "routing:live-sections-named",
+    lambda slug, depth: apps.get_model("news", "SectionPage").objects.filter(
+        slug=slug, depth=depth, live=True
+    ),
+)
+
+
+def _find(named: Prepared, root, path_components: list[str]):
+    """The live page `named` finds whose URL under `root` is `path_components`, or None."""
+    if not path_components or not all(path_components):
+        return None
+    url_path = root.url_path + "/".join(path_components) + "/"
+    for page in named(path_components[-1], root.depth + len(path_components)):
+        if page.url_path == url_path:
+            return page
+    return None
 
 
 def find_article(root, path_components: list[str]):
     """The live article whose URL under `root` is `path_components`, or None."""
-    if not path_components or not all(path_components):
-        return None
-    url_path = root.url_path + "/".join(path_components) + "/"
-    for article in _live_articles_named(path_components[-1], root.depth + len(path_components)):
-        if article.url_path == url_path:
-            return article
-    return None
+    return _find(_live_articles_named, root, path_components) if len(path_components) > 1 else None
+
+
+def find_section(root, path_components: list[str]):
+    """The live section whose URL under `root` is `path_components`, or None."""
+    return _find(_live_sections_named, root, path_components)
 
 
 class ArticleRoutingMixin:
-    """For the page at the site root: serve an article URL with a single query."""
+    """For the page at the site root: serve an article's or a section's URL with one query."""
 
     def route(self, request: HttpRequest, path_components: list[str]) -> RouteResult:
-        article = find_article(self, path_components)
-        if article is not None:
-            return RouteResult(article)
+        page = find_article(self, path_components) or find_section(self, path_components)
+        if page is not None:
+            return RouteResult(page)
         return super().route(request, path_components)

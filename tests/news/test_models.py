@@ -64,6 +64,28 @@ def test_section_lists_subsections_and_further_sections_newest_first(make_sectio
     assert old and sub and flagged
 
 
+def test_a_sections_subsections_are_its_live_public_children_in_tree_order(desk, make_section):
+    from wagtail.models import PageViewRestriction
+
+    gulf = make_section("Gulf", parent=desk.world)
+    hidden = make_section("Hidden", parent=desk.world, show_in_menus=False)  # the menu's choice only
+    private = make_section("Private desk", parent=desk.world)
+    PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
+    make_section("Deeper", parent=gulf)  # a grandchild
+    links = queries.child_sections(desk.world)
+    assert [(link.title, link.url) for link in links] == [
+        ("Middle East", "/world/middle-east/"),
+        ("Gulf", "/world/gulf/"),
+        ("Hidden", "/world/hidden/"),
+    ]
+    assert hidden.pk in {link.pk for link in links}
+    assert [link.title for link in queries.child_sections(HomePage_get(), menu_only=True)] == [
+        "World",
+        "Politics",
+        "Main Stories",
+    ]
+
+
 def test_home_front_main_stories_ordered_by_editor_then_newest(home, make_section, make_article):
     from masthead.news.models import HomeMainStory
 
@@ -124,7 +146,8 @@ def test_home_front_preview_shows_picks_not_saved_yet(home, make_section, make_a
     make_article(world, "Newest", days_ago=0)
     home.main_stories = [HomeMainStory(article=old, sort_order=0)]  # in memory, as a preview holds it
     assert [card.title for card in queries.home_front(home)["main_stories"]] == ["Old pick", "Newest"]
-    assert [card.title for card in queries.home_front(HomePage_get())["main_stories"]] == ["Newest", "Old pick"]
+    saved = queries.home_front(HomePage_get())["main_stories"]
+    assert [card.title for card in saved] == ["Newest", "Old pick"]
 
 
 @pytest.mark.parametrize("days", [0, 10])

@@ -10,7 +10,7 @@ from wagtail.models import Page, PageViewRestriction
 
 from masthead.news import visibility
 from masthead.news.models import ArticlePage, HomePage
-from masthead.news.routing import find_article
+from masthead.news.routing import find_article, find_section
 
 
 def test_article_url_is_found_in_one_query(desk, make_article):
@@ -41,6 +41,27 @@ def test_same_slug_in_two_sections_goes_to_the_right_one(client, desk, make_arti
 def test_unknown_and_unpublished_urls_are_404(client, desk, make_article, path):
     make_article(desk.mideast, "Draft story", publish=False)
     assert client.get(path).status_code == 404
+
+
+def test_section_url_is_found_in_one_query_and_never_tried_as_an_article(desk):
+    home = HomePage.objects.get()
+    with CaptureQueriesContext(connection) as queries:
+        assert find_article(home, ["world"]) is None  # an article always sits in a section
+    assert len(queries) == 0
+    with CaptureQueriesContext(connection) as queries:
+        found = find_section(home, ["world", "middle-east"])
+    assert found.pk == desk.mideast.pk and found.specific_class is type(found)
+    assert len(queries) == 1
+    # The right slug at the wrong place is not the section.
+    assert find_section(home, ["politics", "middle-east"]) is None
+
+
+def test_an_unpublished_section_is_404_and_its_draft_title_never_shows(client, desk, make_section):
+    draft = make_section("Closed desk", parent=desk.world)
+    draft.unpublish()
+    assert find_section(HomePage.objects.get(), ["world", "closed-desk"]) is None
+    assert client.get("/world/closed-desk/").status_code == 404
+    assert b"Closed desk" not in client.get("/world/").content
 
 
 def test_sections_and_subsections_still_route(client, desk, make_article):

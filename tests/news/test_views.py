@@ -17,7 +17,7 @@ def html(response) -> BeautifulSoup:
 
 
 # Queries per page type, uncached. Routing is the site and the home front, then one query for an
-# article (masthead/news/routing.py) or one per tree level for other pages; view restrictions
+# article or a section (masthead/news/routing.py) or one per tree level for other pages; view restrictions
 # are read once per request (masthead/news/visibility.py), and when no page is private the
 # check before serving needs no query of its own. The rest are the page's own lists,
 # fetched in bulk, and the publication settings (with their logo joined) for the <head>'s cards
@@ -27,7 +27,7 @@ def html(response) -> BeautifulSoup:
 # live revision's report; the comments 3 (both counts, a page of threads, their replies); its
 # lead picture and its bylines' portraits 1, for all their renditions (masthead/news/renditions.py).
 # Lists are keyset pages (masthead/news/pagination.py): no COUNT(*), one query for the page.
-QUERY_BUDGET = {"home": 13, "section": 15, "section page 2": 15, "article": 18, "author": 9, "tag": 9}
+QUERY_BUDGET = {"home": 13, "section": 12, "section page 2": 12, "article": 18, "author": 9, "tag": 9}
 
 
 @pytest.fixture
