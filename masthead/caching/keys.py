@@ -2,7 +2,8 @@
 that show it, here and in any CDN or Varnish in front (`Surrogate-Key`, `Cache-Tag`).
 
 Keys are collected while a response is built, where pages and lists are assembled (the listing
-queries in masthead/news/queries.py, which feeds, the API and search also go through), never by
+queries in masthead/news/queries.py and the cards of masthead/news/cards.py, which the API and
+search also go through, and the feeds' items in masthead/distribution/feed_items.py), never by
 reading the HTML. The listing code has no request at hand, so the collector lives in a context
 variable that PageCacheMiddleware opens for each request (each thread or task has its own);
 outside a request, or for responses that are not cached, adding a key does nothing.

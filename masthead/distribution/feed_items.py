@@ -146,8 +146,9 @@ _feed_rows = Prepared(
 
 
 def load_articles(request: HttpRequest, ids: list[int]) -> list[FeedArticle]:
-    """The live, public articles among these ids (a FeedVersion's), in that order, with their
-    primary sections, lead images (renditions loaded) and FeedLists."""
+    """The live, public articles among these ids, in that order, with their primary sections,
+    lead images (renditions loaded) and FeedLists. The ids are a FeedVersion's, read from the
+    feed's scope in the same request, so the scope (this site, this section) is not asked again."""
     if not ids:
         return []
     rows = {row.pk: row for row in _feed_rows(ids)}

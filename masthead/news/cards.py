@@ -16,7 +16,9 @@ queries whatever the number of cards:
 
 A list that pages (news/pagination.py) reads its page as card rows, so the first is its own.
 
-The feeds and the API still load page models (they need the full text or every field).
+The feeds read their items as rows of their own (distribution/feed_items.py: the full text),
+with the helpers here for their pictures and sections; the API still loads page models (it
+serialises every field).
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from wagtail.models import Site
 
 
 def _navigation(request: HttpRequest) -> tuple:
-    """The menu's sections as links (pk, title, url, path): every page shows them, so they are
-    read as one row each rather than as page models."""
+    """The menu's sections as links (news.cards.NavLink): every page shows them, so they are
+    read as one row each rather than as page models, once per generation (queries.menu)."""
     from .queries import menu
 
     site = Site.find_for_request(request)

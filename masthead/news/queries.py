@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Iterable
 from django.apps import apps
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import get_script_prefix
 from taggit.models import Tag
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
@@ -67,7 +68,7 @@ def attach_sections(articles: Iterable[ArticlePage]) -> list[ArticlePage]:
     sections = {s.path: s for s in _model("SectionPage").objects.filter(path__in=parent_paths)}
     for article in articles:
         article.section = sections.get(article.path[: -Page.steplen])
-    surrogate.add_articles(articles)  # every card, feed item and API item passes here
+    surrogate.add_articles(articles)  # every API item passes here
     return articles
 
 
@@ -111,12 +112,13 @@ def child_sections(
 def menu(root: Page, request: HttpRequest | None = None) -> tuple[NavLink, ...]:
     """The sections under `root` that editors put in the menu, as links (the menu, and the home
     front's section blocks): site structure, so read once per generation
-    (masthead.caching.config). Their URLs are relative to the request's site, so they are
-    remembered per site."""
+    (masthead.caching.config). Their URLs are relative to the request's site and start with
+    where the site is mounted, so they are remembered per site and mount point."""
     site = Site.find_for_request(request) if request is not None else None
     surrogate.add(surrogate.NAV)
     return config.remembered(
-        f"nav:{site.pk if site else ''}:{root.pk}", lambda: child_sections(root, request, menu_only=True)
+        f"nav:{site.pk if site else ''}:{get_script_prefix()}:{root.pk}",
+        lambda: child_sections(root, request, menu_only=True),
     )
 
 
@@ -146,9 +148,10 @@ def home_front(home: HomePage, request: HttpRequest | None = None) -> dict:
 
     surrogate.add(surrogate.HOME)
     if _stored(home, "main_stories"):
-        pick_ids = list(dict.fromkeys(_picked_ids(home.pk)))
+        picked = _picked_ids(home.pk)
     else:  # an editor's preview of picks not saved yet
-        pick_ids = [story.article_id for story in home.main_stories.all() if story.article.live]
+        picked = [story.article_id for story in home.main_stories.all() if story.article.live]
+    pick_ids = list(dict.fromkeys(picked))  # a story picked twice is shown once
     fill = MAIN_STORIES - len(pick_ids)
     newest = [pk for pk in _newest_ids() if pk not in pick_ids][:fill] if fill > 0 else []
     main_ids = pick_ids + newest

@@ -14,27 +14,30 @@ behave as before.
 from __future__ import annotations
 
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest
 from wagtail.url_routing import RouteResult
 
 from masthead.caching.prepared import Prepared
 
 
-def _candidates(slug: str, depth: int):
-    return (
-        apps.get_model("news", "ArticlePage")
-        .objects.filter(slug=slug, depth=depth, live=True)  # the slug is indexed; url_path is not
-        .select_related("lead_image")
-    )
+def _live_named(model_name: str, *related: str) -> Prepared:
+    """A prepared query for the live pages of exactly this type with a slug at a depth. Exactly:
+    a page of a subclass must be served as that class, which Wagtail's own routing does."""
+
+    def build(slug: str, depth: int):
+        model = apps.get_model("news", model_name)
+        return (
+            model.objects.filter(slug=slug, depth=depth, live=True)  # the slug is indexed; url_path is not
+            .filter(content_type=ContentType.objects.get_for_model(model))
+            .select_related(*related)
+        )
+
+    return Prepared(f"routing:live-{model_name.lower()}-named", build)
 
 
-_live_articles_named = Prepared("routing:live-articles-named", _candidates)
-_live_sections_named = Prepared(
-    "routing:live-sections-named",
-    lambda slug, depth: apps.get_model("news", "SectionPage").objects.filter(
-        slug=slug, depth=depth, live=True
-    ),
-)
+_live_articles_named = _live_named("ArticlePage", "lead_image")
+_live_sections_named = _live_named("SectionPage")
 
 
 def _find(named: Prepared, root, path_components: list[str]):

@@ -146,6 +146,43 @@ def test_the_menu_follows_a_renamed_section(client, make_section, make_article):
     assert ">Planet</a></li>" in page and ">World</a></li>" not in page
 
 
+def test_the_home_fronts_blocks_and_a_sections_subsections_follow_renamed_sections(
+    client, make_section, make_article
+):
+    config._remembered.clear()
+    world = make_section("World")
+    gulf = make_section("Gulf", parent=world)
+    for n in range(6):  # five fill the main stories, the sixth World's block
+        make_article(gulf, f"Story {n}", days_ago=n)
+    for _ in range(2):  # the second request reads what the first remembered
+        home, front = client.get("/").content.decode(), client.get("/world/").content.decode()
+    assert '<a href="/world/">World</a></h2>' in home and '<a href="/world/gulf/">Gulf</a></li>' in front
+    world.title, gulf.title = "Planet", "Gulf states"
+    world.save_revision().publish()
+    gulf.save_revision().publish()
+    home, front = client.get("/").content.decode(), client.get("/world/").content.decode()
+    assert '<a href="/world/">Planet</a></h2>' in home and ">World</a>" not in home
+    assert '<a href="/world/gulf/">Gulf states</a></li>' in front
+
+
+def test_the_menu_is_remembered_per_mount_point(make_section):
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from masthead.news import queries
+
+    config._remembered.clear()
+    make_section("World")
+    request, home = RequestFactory().get("/"), HomePage.objects.get()
+    before = get_script_prefix()
+    try:
+        with a_request():
+            assert [link.url for link in queries.menu(home, request)] == ["/world/"]
+            set_script_prefix("/news/")
+            assert [link.url for link in queries.menu(home, request)] == ["/news/world/"]
+    finally:
+        set_script_prefix(before)
+
+
 def test_a_draft_does_not_make_processes_forget(counter, make_section):
     """Saving a draft touches only what editors see; bumping would also queue every editor's
     save behind the one generation row."""

@@ -138,6 +138,17 @@ def test_home_front_blocks_take_subsections_and_leave_out_private_sections(make_
     assert front["section_blocks"][0]["section"].url == "/world/"
 
 
+def test_a_story_picked_twice_is_shown_once_and_the_front_still_filled(home, make_section, make_article):
+    from masthead.news.models import HomeMainStory
+
+    world = make_section("World")
+    stories = [make_article(world, f"S{i}", days_ago=i) for i in range(7)]
+    home.main_stories = [HomeMainStory(article=stories[6], sort_order=n) for n in range(2)]
+    home.save_revision().publish()
+    titles = [card.title for card in queries.home_front(HomePage_get())["main_stories"]]
+    assert titles == ["S6", "S0", "S1", "S2", "S3"]
+
+
 def test_home_front_preview_shows_picks_not_saved_yet(home, make_section, make_article):
     from masthead.news.models import HomeMainStory
 
