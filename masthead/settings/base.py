@@ -105,6 +105,11 @@ TEMPLATES = [
 ]
 
 # SQLite is the embedded default; DATABASE_URL selects PostgreSQL (psycopg 3) in production.
+# Either way each thread keeps its connection between requests (DB_CONN_MAX_AGE seconds, 60 by
+# default; 0 closes it after each request). SQLite's too: a new SQLite connection costs more
+# than an article page's queries (the file opened, the PRAGMAs below, the schema of a hundred
+# tables parsed again, a cold page cache): 7.6 ms an uncached article in one process with a
+# connection per request, 4.7 ms with one kept (BENCHMARKS.md).
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DATA_DIR / 'masthead.sqlite3'}",
@@ -115,7 +120,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while an editor publishes; synchronous=FULL makes each commit
     # durable across power loss, not only a process crash; IMMEDIATE avoids the
     # "database is locked" upgrade deadlock between concurrent writers.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
