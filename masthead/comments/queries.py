@@ -13,7 +13,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
 
 from masthead.caching.prepared import Prepared
-from masthead.news.cards import ISO_DATE, local_date
+from masthead.news.cards import ISO_DATE, date_setting, local_dates
 
 from .models import MAX_DEPTH, Comment
 
@@ -32,12 +32,13 @@ class Node:
     created_text: str = ""
 
 
-def _node(comment: Comment, reply_pattern: str) -> Node:
+def _node(comment: Comment, reply_pattern: str, where: tuple) -> Node:
+    created_iso, created_text = local_dates(comment.created_at, ISO_DATE, "j M Y, H:i", where=where)
     return Node(
         comment,
         reply_url=reply_pattern.replace(_PLACEHOLDER, str(comment.pk)),
-        created_iso=local_date(comment.created_at, ISO_DATE),
-        created_text=local_date(comment.created_at, "j M Y, H:i"),
+        created_iso=created_iso,
+        created_text=created_text,
     )
 
 
@@ -68,7 +69,8 @@ def shown():
 def build_threads(roots: list[Comment], replies: list[Comment]) -> list[Node]:
     """Nest replies under their parents; below MAX_DEPTH they continue flat at that depth."""
     reply_pattern = reverse("comments:reply", args=[int(_PLACEHOLDER)])
-    nodes = {c.pk: _node(c, reply_pattern) for c in [*roots, *replies]}
+    where = date_setting()
+    nodes = {c.pk: _node(c, reply_pattern, where) for c in [*roots, *replies]}
     for reply in replies:  # oldest first, so each level reads in order
         parent = nodes.get(reply.parent_id)
         while parent is not None and parent.comment.depth >= MAX_DEPTH:

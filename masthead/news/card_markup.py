@@ -52,12 +52,13 @@ def card_html(card: Card, heading: str = "h2", show_section: bool = False, lead:
     parts.append(format_html('<{} class="card__headline"><a href="{}">{}</a></{}>\n', tag, card.url, card.title, tag))
     if card.standfirst:
         parts.append(format_html('<p class="card__standfirst">{}</p>\n', card.standfirst))
+    published_iso, published_text = card.published()
     parts.append(
         format_html(
             '<p class="card__meta">{}<time datetime="{}">{}</time>{}</p>\n',
             _bylines(card),
-            card.published_iso,
-            card.published_text,
+            published_iso,
+            published_text,
             _comments_link(card) if card.comment_count else "",
         )
     )

@@ -7,7 +7,7 @@ percent-encoded; nothing is loaded from the network until the reader clicks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 
 @dataclass(frozen=True)
@@ -21,19 +21,18 @@ def share_text(headline: str, url: str) -> str:
     return f"{headline} {url}"
 
 
-def _q(params: dict[str, str]) -> str:
-    return urlencode(params, quote_via=quote)
-
-
 def share_links(headline: str, url: str) -> list[ShareLink]:
-    text = share_text(headline, url)
+    # Each value is percent-encoded once, as urlencode(..., quote_via=quote) would encode it
+    # (nothing safe, "/" included), then placed in every link that carries it: urlencode's
+    # pass over a dict per link was a fifth of the share bar's cost on an article page.
+    h, u, t = (quote(value, safe="") for value in (headline, url, share_text(headline, url)))
     return [
-        ShareLink("email", "Email", "mailto:?" + _q({"subject": headline, "body": text})),
-        ShareLink("x", "X", "https://x.com/intent/post?" + _q({"text": headline, "url": url})),
-        ShareLink("facebook", "Facebook", "https://www.facebook.com/sharer/sharer.php?" + _q({"u": url})),
-        ShareLink("linkedin", "LinkedIn", "https://www.linkedin.com/sharing/share-offsite/?" + _q({"url": url})),
-        ShareLink("whatsapp", "WhatsApp", "https://wa.me/?" + _q({"text": text})),
-        ShareLink("telegram", "Telegram", "https://t.me/share/url?" + _q({"url": url, "text": headline})),
-        ShareLink("reddit", "Reddit", "https://www.reddit.com/submit?" + _q({"url": url, "title": headline})),
-        ShareLink("bluesky", "Bluesky", "https://bsky.app/intent/compose?" + _q({"text": text})),
+        ShareLink("email", "Email", f"mailto:?subject={h}&body={t}"),
+        ShareLink("x", "X", f"https://x.com/intent/post?text={h}&url={u}"),
+        ShareLink("facebook", "Facebook", f"https://www.facebook.com/sharer/sharer.php?u={u}"),
+        ShareLink("linkedin", "LinkedIn", f"https://www.linkedin.com/sharing/share-offsite/?url={u}"),
+        ShareLink("whatsapp", "WhatsApp", f"https://wa.me/?text={t}"),
+        ShareLink("telegram", "Telegram", f"https://t.me/share/url?url={u}&text={h}"),
+        ShareLink("reddit", "Reddit", f"https://www.reddit.com/submit?url={u}&title={h}"),
+        ShareLink("bluesky", "Bluesky", f"https://bsky.app/intent/compose?text={t}"),
     ]

@@ -4,9 +4,11 @@ joined as a sentence, and the picture as `{% srcset_image %}` gives it."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
+from django.utils import timezone as django_timezone
 
 from masthead.news.card_markup import card_html
 from masthead.news.cards import Card, Link
@@ -45,6 +47,22 @@ def test_text_is_escaped_and_the_heading_is_the_one_asked_for():
     assert not parse(card_html(card(), show_section=False)).select(".card__section")
     with pytest.raises(ValueError):
         card_html(card(), heading="script")
+
+
+def test_the_date_is_the_active_time_zones_each_time():
+    # Formatted dates are remembered by instant, format, zone and language; the zone is read
+    # per card, so a change of zone shows at once, and the first zone's dates don't stick.
+    late = card(first_published_at=datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc))
+    shown = []
+    for zone in ("UTC", "Asia/Tokyo", "UTC"):
+        with django_timezone.override(ZoneInfo(zone)):
+            doc = parse(card_html(late))
+            shown.append((doc.time["datetime"], doc.time.get_text()))
+    assert shown == [
+        ("2026-11-26T20:00:00+0000", "26 Nov 2026"),
+        ("2026-11-27T05:00:00+0900", "27 Nov 2026"),
+        ("2026-11-26T20:00:00+0000", "26 Nov 2026"),
+    ]
 
 
 @pytest.mark.parametrize(

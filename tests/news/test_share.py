@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -37,6 +37,9 @@ def test_every_network_gets_exact_url_and_headline():
         assert parts.scheme == scheme, key
         assert (parts.netloc + parts.path) == where, key
         assert params(links[key].href) == query, key
+        # Byte for byte what urlencode gives with quote (nothing safe): the links' form since
+        # the first share bar, which caches and tests of pages already hold.
+        assert parts.query == urlencode(query, quote_via=quote), key
         # Percent-encoded, never raw: no spaces, quotes or ampersands from the headline leak out.
         assert " " not in links[key].href and "“" not in links[key].href, key
 
