@@ -32,7 +32,10 @@ What one run does:
    (same DATABASE_URL/REDIS_URL/settings as the server) republishes the seed article with a
    new headline through Wagtail (save_revision().publish()), while the public URL is polled
    over fresh connections until the new headline is seen by --stable consecutive requests;
-5. writes peers-bench.json and peers-bench.md (medians, ratios to the ceiling and to each
+5. times the uncached seed article in one process, whole and with its templates free, against
+   the Wagtail peer's (bench/render_split.py; --split-rounds 0 leaves it out): how far any
+   change to rendering alone could take the uncached target;
+6. writes peers-bench.json and peers-bench.md (medians, ratios to the ceiling and to each
    peer as medians of per-round ratios, the issue's targets with pass/fail) to --out, prints
    the Markdown, and stops everything it started.
 
@@ -68,6 +71,7 @@ from pathlib import Path
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
+import render_split  # noqa: E402
 from harness import (  # noqa: E402
     HOST,
     REPO,
@@ -126,6 +130,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="do not add the peers' 19 briefing copies and 3 seed comments",
     )
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument(
+        "--split-rounds",
+        type=int,
+        default=3,
+        help="rounds of bench/render_split.py (the uncached article in one process, whole and with its "
+        "templates free, against Wagtail's); 0 leaves it out",
+    )
+    p.add_argument("--split-requests", type=int, default=50, help="requests per timed batch of render_split")
     p.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     p.add_argument("--conns", type=int, default=16)
     p.add_argument("--warmup", type=int, default=3, help="seconds of wrk warm-up per target before round 0")
@@ -181,6 +193,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     a = p.parse_args(argv)
     if a.rounds < 1 or a.duration < 1 or a.conns < 1 or a.articles < 0 or a.publish_reps < 0:
         p.error("--rounds, --duration, --conns must be >= 1; --articles, --publish-reps >= 0")
+    if a.split_rounds < 0 or a.split_requests < 1:
+        p.error("--split-rounds must be >= 0 and --split-requests >= 1")
     return a
 
 
@@ -838,6 +852,30 @@ class Run:
 # Analysis and report
 
 
+    # ---- 5. where the uncached article's time goes (bench/render_split.py)
+
+    def render_split(self) -> dict | None:
+        """The uncached seed article in one process, whole and with its templates free, against
+        the Wagtail peer's; None (with a note) when there is no Wagtail peer or it fails."""
+        if not self.args.split_rounds or "wagtail" not in self.peers:
+            return None
+        log(f"render split: {self.args.split_rounds} rounds in one process, masthead and Wagtail …")
+        try:
+            return render_split.measure(
+                {**self.env, "DJANGO_SETTINGS_MODULE": UNCACHED_SETTINGS},
+                self.data_dir,
+                self.seed_path,
+                self.state,
+                f"/{SEED_SLUG}/",
+                self.args.split_rounds,
+                self.args.split_requests,
+            )
+        except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
+            self.notes.append(f"render split not measured: {exc}")
+            log(self.notes[-1])
+            return None
+
+
 def per_round_ratio(data: dict, a: str, b: str, page: str) -> float | None:
     ta = next((t for t in data["targets"] if t["name"] == a and t["page"] == page), None)
     tb = next((t for t in data["targets"] if t["name"] == b and t["page"] == page), None)
@@ -1096,6 +1134,8 @@ def markdown(
                 h["surrogate-key"] = f"{len(s['surrogate-key'].split())} keys"
             shown.append(", ".join(f"{k}: {v}" for k, v in h.items()))
         lines.append(f"- {key}: " + " / ".join(f"[{x}]" for x in shown))
+    if meta.get("render_split"):
+        lines += render_split.markdown(meta["render_split"])
     lines += [
         "",
         f"- uncached server: middleware removed from MIDDLEWARE: {meta['uncached_removed'] or 'none (no page cache to remove)'}",
@@ -1201,6 +1241,7 @@ def main_parent(args) -> int:
             publish.append(run.publish_to_visible("without Varnish", args.port, {}))
             if "varnish" in run.rows:
                 publish.append(run.publish_to_visible("varnish", args.varnish_port, run.varnish_env()))
+        split = run.render_split()
         analysis = analyse(run, data, publish, gz)
         meta = {
             "date": time.strftime("%Y-%m-%d %H:%M %Z"),
@@ -1217,6 +1258,7 @@ def main_parent(args) -> int:
             "masthead_rows": run.rows,
             "notes": run.notes,
             "failures": run.failures,
+            "render_split": split,
         }
         md = markdown(run, meta, data, analysis, publish, headers, gz)
         (run.out / "peers-bench.md").write_text(md)

@@ -17,14 +17,10 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 @pytest.fixture
-def harness():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import harness
+def harness(on_bench_path):
+    import harness
 
-        yield harness
-    finally:
-        sys.path.remove(str(BENCH))
+    return harness
 
 
 def free_port() -> int:

@@ -11,25 +11,18 @@ from __future__ import annotations
 
 import os
 import random
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
 PG_URL = os.environ.get("MASTHEAD_SCALE_PG_URL", "postgres://postgres@127.0.0.1:5432")
 
 
 @pytest.fixture
-def bench_modules():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import dataset
-        import scale_bench
+def bench_modules(on_bench_path):
+    import dataset
+    import scale_bench
 
-        yield dataset, scale_bench
-    finally:
-        sys.path.remove(str(BENCH))
+    return dataset, scale_bench
 
 
 def test_generator_counts_and_pages(bench_modules, desk, client):

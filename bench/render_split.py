@@ -1,0 +1,218 @@
+"""Where an uncached article's time goes, in one process: the whole page, the same request with
+its templates free, and the plain Wagtail site's article, side by side.
+
+Why: served, the uncached seed article reaches 0.7-0.9x the plain Wagtail site (peers_bench.py),
+against a target of 1.5x. This measures how far any change to rendering alone could take it.
+"With its templates free" replaces Django's template rendering by the page it rendered before:
+the templates and everything they call (the comment thread and form, the cards, the share bar,
+the structured data, the sourcing panel) then cost nothing, while routing, the page's context
+(related reading, tags, bylines, pictures), the middleware and Django's request handling still
+run. If even that request is not 1.5x as fast as Wagtail's whole one, no template engine, no
+Python markup and no query count can reach the target without dropping parts of the page.
+
+Each system is timed in a process of its own through Django's test client (no server, no
+network): `--rounds` rounds, each the best of 5 x `--requests` requests after a warm-up. The
+rounds alternate masthead and Wagtail, so a noisy machine slows both alike.
+
+peers_bench.py runs this as its last step, on its own data set. Alone:
+
+    .venv/bin/python bench/render_split.py --data-dir DIR --path /world/<seed>/
+
+DIR being a masthead data directory whose static files were collected with DEBUG off
+(peers_bench.py --keep leaves one). The Wagtail site is the shared peer scripts' (setup-wagtail.sh),
+under $PEERS_STATE (default /var/tmp/masthead-peers).
+
+This module imports only the standard library at the top: the peer's half runs under the peer's
+own Python, which has no masthead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TARGET = 1.5  # the issue's: uncached article >= 1.5x the plain Wagtail site
+BATCHES = 5  # timed batches per round; a round's figure is the fastest batch
+
+
+def best_ms(get, path: str, requests: int) -> float:
+    """The fastest of BATCHES batches of `requests` GETs, in ms per request."""
+    for _ in range(max(3, requests // 10)):
+        get(path)
+    best = float("inf")
+    for _ in range(BATCHES):
+        start = time.perf_counter()
+        for _ in range(requests):
+            get(path)
+        best = min(best, (time.perf_counter() - start) * 1000 / requests)
+    return best
+
+
+def client_get():
+    """A GET through Django's test client that fails loudly on anything but a 200."""
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+
+    def get(path: str):
+        response = client.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code}")
+        return response
+
+    return get
+
+
+def child(mode: str, path: str, requests: int) -> dict:
+    """One round in this process: `masthead` (the whole page, then with its templates free) or
+    `wagtail` (the peer's page). Django must be configured by the environment."""
+    get = client_get()
+    page = get(path).content
+    result = {"bytes": len(page)}
+    if mode == "wagtail":
+        result["wagtail_ms"] = best_ms(get, path, requests)
+        return result
+    result["full_ms"] = best_ms(get, path, requests)
+    from django.template.backends import django as backend
+
+    rendered = page.decode()
+    render = backend.Template.render
+    backend.Template.render = lambda self, context=None, request=None: rendered
+    try:
+        result["templates_free_ms"] = best_ms(get, path, requests)
+    finally:
+        backend.Template.render = render
+    return result
+
+
+def peer_command(state: Path) -> tuple[list[str], Path, dict]:
+    """How to run this file under the Wagtail peer's Python, in its site, uncached."""
+    site = state / "data" / "wagsite"
+    python = state / "venv" / "bin" / "python"
+    if not (site / "manage.py").exists() or not python.exists():
+        raise FileNotFoundError(f"no Wagtail peer under {state}: run setup-wagtail.sh first")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "wagsite.settings.bench",
+        "BENCH_CACHE": "0",
+        "PYTHONPATH": str(site),
+    }
+    return [str(python)], site, env
+
+
+def run_child(python: list[str], mode: str, path: str, requests: int, cwd: Path, env: dict) -> dict:
+    spec = json.dumps({"mode": mode, "path": path, "requests": requests})
+    r = subprocess.run(
+        [*python, __file__, "--child", spec],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+    if r.returncode != 0:
+        raise RuntimeError(f"render_split {mode} failed ({r.returncode}): {r.stderr[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def measure(
+    masthead_env: dict, masthead_cwd: Path, path: str, state: Path, peer_path: str, rounds: int, requests: int
+) -> dict:
+    """Alternating rounds of masthead (uncached settings in `masthead_env`) and the peer; medians
+    of the rounds, and the ratios the target is about (Wagtail's time over masthead's)."""
+    peer_python, peer_cwd, peer_env = peer_command(state)
+    runs: dict[str, list] = {"masthead": [], "wagtail": []}
+    for _ in range(rounds):
+        runs["masthead"].append(run_child([sys.executable], "masthead", path, requests, masthead_cwd, masthead_env))
+        runs["wagtail"].append(run_child(peer_python, "wagtail", peer_path, requests, peer_cwd, peer_env))
+    return summarise(runs, rounds, requests)
+
+
+def summarise(runs: dict, rounds: int, requests: int) -> dict:
+    def median(system: str, key: str) -> float:
+        return round(statistics.median(r[key] for r in runs[system]), 3)
+
+    full, free, wagtail = median("masthead", "full_ms"), median("masthead", "templates_free_ms"), median("wagtail", "wagtail_ms")
+    return {
+        "rounds": rounds,
+        "requests": requests,
+        "masthead_full_ms": full,
+        "masthead_templates_free_ms": free,
+        "wagtail_ms": wagtail,
+        "masthead_bytes": runs["masthead"][0]["bytes"],
+        "wagtail_bytes": runs["wagtail"][0]["bytes"],
+        "ratio_full": round(wagtail / full, 3),
+        "ratio_templates_free": round(wagtail / free, 3),
+        "target": TARGET,
+        "target_ms": round(wagtail / TARGET, 3),
+        "runs": runs,
+    }
+
+
+def markdown(split: dict) -> list[str]:
+    """The report's lines for peers_bench.md."""
+    s = split
+    return [
+        "",
+        f"Where the uncached article's time goes, in one process (bench/render_split.py; Django's test "
+        f"client, median of {s['rounds']} alternating rounds, each the best of {BATCHES} x {s['requests']} requests):",
+        "",
+        "| request | ms | Wagtail's time over this one |",
+        "| --- | ---: | ---: |",
+        f"| masthead, the whole page ({s['masthead_bytes']:,} B) | {s['masthead_full_ms']:.2f} | {s['ratio_full']:.2f}x |",
+        f"| masthead, its templates free (routing, context, middleware) | {s['masthead_templates_free_ms']:.2f} | "
+        f"{s['ratio_templates_free']:.2f}x |",
+        f"| plain Wagtail, the whole page ({s['wagtail_bytes']:,} B) | {s['wagtail_ms']:.2f} | 1.00x |",
+        "",
+        f"- {s['target']}x the Wagtail site needs masthead's whole page in {s['target_ms']:.2f} ms or less.",
+    ]
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", help="a masthead data directory (MASTHEAD_DATA_DIR)")
+    p.add_argument("--path", help="the masthead article's path")
+    p.add_argument("--peer-path", help="the Wagtail peer's article (default: the seed article's)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--requests", type=int, default=50, help="requests per timed batch")
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if not a.child and not (a.data_dir and a.path):
+        p.error("--data-dir and --path are required")
+    if a.rounds < 1 or a.requests < 1:
+        p.error("--rounds and --requests must be >= 1")
+    return a
+
+
+def main(argv=None) -> int:
+    a = parse_args(argv)
+    if a.child:
+        spec = json.loads(a.child)
+        print(json.dumps(child(spec["mode"], spec["path"], spec["requests"])))
+        return 0
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import harness
+    from peers_bench import SEED_SLUG
+
+    env = harness.masthead_env(Path(a.data_dir), os.environ.get("SECRET_KEY") or "render-split-" + "x" * 40)
+    env["DJANGO_SETTINGS_MODULE"] = harness.UNCACHED_SETTINGS
+    state = Path(os.environ.get("PEERS_STATE", "/var/tmp/masthead-peers"))
+    peer_path = a.peer_path or f"/{SEED_SLUG}/"
+    split = measure(env, Path(a.data_dir), a.path, state, peer_path, a.rounds, a.requests)
+    print("\n".join(markdown(split)))
+    print(json.dumps({k: v for k, v in split.items() if k != "runs"}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
