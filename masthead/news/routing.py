@@ -22,16 +22,17 @@ from masthead.caching.prepared import Prepared
 
 
 def _live_named(model_name: str, *related: str) -> Prepared:
-    """A prepared query for the live pages of exactly this type with a slug at a depth. Exactly:
-    a page of a subclass must be served as that class, which Wagtail's own routing does."""
+    """A prepared query for the live pages of this type (or a subclass) with a slug at a depth.
+    `_find` keeps only a page of exactly this type: a page of a subclass must be served as that
+    class, which Wagtail's own routing does."""
 
     def build(slug: str, depth: int):
         model = apps.get_model("news", model_name)
-        return (
-            model.objects.filter(slug=slug, depth=depth, live=True)  # the slug is indexed; url_path is not
-            .filter(content_type=ContentType.objects.get_for_model(model))
-            .select_related(*related)
-        )
+        # The slug is indexed (url_path is not), and the type is checked on the rows found, not
+        # asked in SQL: given both, SQLite without statistics chose the content type's index and
+        # read every article to find one (0.30 ms at a thousand articles, and growing with them;
+        # about 0.1 ms by the slug).
+        return model.objects.filter(slug=slug, depth=depth, live=True).select_related(*related)
 
     return Prepared(f"routing:live-{model_name.lower()}-named", build)
 
@@ -46,9 +47,13 @@ def _find(named: Prepared, root, path_components: list[str]):
         return None
     url_path = root.url_path + "/".join(path_components) + "/"
     for page in named(path_components[-1], root.depth + len(path_components)):
-        if page.url_path == url_path:
+        if page.url_path == url_path and page.content_type_id == _content_type_id(type(page)):
             return page
     return None
+
+
+def _content_type_id(model) -> int:
+    return ContentType.objects.get_for_model(model).pk
 
 
 def find_article(root, path_components: list[str]):

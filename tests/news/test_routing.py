@@ -22,6 +22,19 @@ def test_article_url_is_found_in_one_query(desk, make_article):
     assert len(queries) == 1
 
 
+def test_only_a_page_of_exactly_the_article_type_is_routed_here(desk, make_article):
+    # A page of another type on the same row (as a subclass of ArticlePage would be) must be
+    # served by Wagtail as that type: the one-query route checks the type of what it found.
+    from django.contrib.contenttypes.models import ContentType
+
+    article = make_article(desk.mideast, "Typed story")
+    home = HomePage.objects.get()
+    path = ["world", "middle-east", "typed-story"]
+    assert find_article(home, path).pk == article.pk
+    Page.objects.filter(pk=article.pk).update(content_type=ContentType.objects.get_for_model(Page))
+    assert find_article(home, path) is None
+
+
 def test_same_slug_in_two_sections_goes_to_the_right_one(client, desk, make_article):
     world = make_article(desk.world, "Same headline")
     politics = make_article(desk.politics, "Same headline")
