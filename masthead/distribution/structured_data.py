@@ -5,8 +5,8 @@ Everything is built here, in Python, from data the page's own context already ho
 breadcrumb, sections and tags come from masthead.news.queries.article_context), so a page costs
 no query per author or tag. The publication's settings (with its logo) are read once per
 generation of the site's structure (masthead.caching.config), not once per page.
-`masthead.distribution.templatetags.seo_tags` renders the result into the <head> through
-`distribution/meta.html`.
+`masthead.distribution.templatetags.seo_tags` writes the result into the <head> through
+`masthead.distribution.head_markup`.
 
 JSON-LD is serialised by `json_ld()`: ASCII-only JSON in which "<", ">" and "&" are written as
 \\u escapes, so no headline or name can close the <script> element or open a comment in it.
@@ -237,7 +237,7 @@ def organization(
 
 @dataclass
 class PageMeta:
-    """Everything the <head> says about one page; `meta.html` renders it."""
+    """Everything the <head> says about one page; `head_markup.meta_html` writes it out."""
 
     title: str
     description: str

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from django import template
 from django.conf import settings
+from django.utils.safestring import SafeString
 
 from masthead.news.models import Author, SectionPage
 
 from ..feeds import FORMAT_NAMES, FORMATS, MEDIA_TYPES, feed_path, section_key
+from ..head_markup import feed_links_html
 
 register = template.Library()
 
@@ -44,6 +46,6 @@ def feed_links_for(context) -> list[dict]:
     return links
 
 
-@register.inclusion_tag("distribution/feed_links.html", takes_context=True)
-def feed_links(context) -> dict:
-    return {"feed_links": feed_links_for(context)}
+@register.simple_tag(takes_context=True)
+def feed_links(context) -> SafeString:
+    return feed_links_html(feed_links_for(context))
