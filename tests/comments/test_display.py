@@ -158,6 +158,23 @@ def test_the_blank_form_follows_the_policy_and_a_reply_form_keeps_its_values(cli
     assert again.select_one("input[name=parent]").get("value") in (None, "")
 
 
+def test_an_article_page_builds_no_form_once_the_blank_fields_are_remembered(client, article, monkeypatch):
+    from masthead.comments.forms import CommentForm
+
+    built = []
+    real_init = CommentForm.__init__
+
+    def counted(self, *args, **kwargs):
+        built.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(CommentForm, "__init__", counted)
+    first = doc(client, article.url).select_one("form#comment-form textarea[name=body]")
+    built.clear()
+    again = doc(client, article.url).select_one("form#comment-form textarea[name=body]")
+    assert built == [] and str(again) == str(first)
+
+
 def test_comment_dates_and_reply_links_match_the_template_filters(client, article, approved):
     """Worked out once per comment in Python (comments/queries.py), as `date` and `url` would."""
     from django.template.defaultfilters import date

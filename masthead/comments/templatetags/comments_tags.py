@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
@@ -16,6 +18,15 @@ from ..queries import thread_page
 register = template.Library()
 
 
+@dataclass(frozen=True)
+class BlankForm:
+    """The blank comment form of a policy, as an article page shows it. The form itself is
+    built only when its fields' markup is not yet remembered (comment_form_fields): building a
+    Django form deep-copies its fields, about 2 % of an uncached article page, on every one."""
+
+    policy: CommentPolicy
+
+
 @register.inclusion_tag("comments/section.html", takes_context=True)
 def comments_section(context, article) -> dict:
     request = context["request"]
@@ -25,7 +36,7 @@ def comments_section(context, article) -> dict:
         "request": request,
         "article": article,
         "closed": closed_reason(article, policy),
-        "form": CommentForm(policy=policy),
+        "form": BlankForm(policy),
         **thread_page(article, request.GET.get("comments")),
     }
 
@@ -41,7 +52,7 @@ _blank_fields: dict[tuple, SafeString] = {}
 
 
 @register.simple_tag
-def comment_form_fields(form: CommentForm) -> SafeString:
+def comment_form_fields(form: CommentForm | BlankForm) -> SafeString:
     """The form's fields, labels, help and errors (comments/form_fields.html).
 
     Every article page shows the same blank form, whose markup depends only on the form's
@@ -50,11 +61,16 @@ def comment_form_fields(form: CommentForm) -> SafeString:
     are rendered once per process and policy; a form with data, errors or a reply's initial
     values is rendered afresh every time.
     """
-    if form.is_bound or form.initial:
+    if isinstance(form, BlankForm):
+        key = (BlankForm, form.policy.max_length, form.policy.link_hold_threshold)
+    elif form.is_bound or form.initial:
         return render_to_string("comments/form_fields.html", {"form": form})
-    key = (type(form), form.prefix, form.auto_id, form.policy.max_length, form.policy.link_hold_threshold)
+    else:
+        key = (type(form), form.prefix, form.auto_id, form.policy.max_length, form.policy.link_hold_threshold)
     html = _blank_fields.get(key)
     if html is None:
+        if isinstance(form, BlankForm):
+            form = CommentForm(policy=form.policy)
         if len(_blank_fields) > 32:  # policies change rarely; never let the memo grow unbounded
             _blank_fields.clear()
         html = _blank_fields[key] = render_to_string("comments/form_fields.html", {"form": form})
