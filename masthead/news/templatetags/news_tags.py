@@ -24,9 +24,9 @@ def within(page, section) -> bool:
 register.filter("tag_url", models.tag_url)
 
 
-@register.simple_tag(takes_context=True)
-def share_links(context, page) -> list:
-    return build_share_links(page.title, page.get_full_url(context.get("request")))
+# `{% share_links headline url as links %}`: the share bar's links (news/share.py). The bar works
+# out the article's full URL once and hands it here, rather than three times over.
+register.simple_tag(build_share_links, name="share_links")
 
 
 # --- responsive images ---------------------------------------------------------------------------
