@@ -27,12 +27,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import unquote, urljoin
 
 from django.conf import settings as django_settings
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from taggit.models import Tag
 from wagtail.models import Page, PageLogEntry, Site
 
@@ -89,9 +90,17 @@ class FeedScope:
 
 def feed_path(kind: str, key: str, fmt: str) -> str:
     """The path of a feed, e.g. /feeds/rss/ or /feeds/sections/world/middle-east/atom/."""
+    return _feed_path(get_script_prefix(), get_urlconf(), kind, key, fmt)
+
+
+@lru_cache(maxsize=4096)
+def _feed_path(prefix: str, urlconf: str | None, kind: str, key: str, fmt: str) -> str:
+    """Every page's <head> names the site's three feeds: a reverse() each, on every uncached
+    page, for paths that change only with the mount point (the script prefix) and the URLconf,
+    both part of the key, as for the menu's links."""
     if kind == "site":
-        return reverse("distribution:feed", args=[fmt])
-    return reverse(f"distribution:{kind}_feed", args=[key, fmt])
+        return reverse("distribution:feed", args=[fmt], urlconf=urlconf)
+    return reverse(f"distribution:{kind}_feed", args=[key, fmt], urlconf=urlconf)
 
 
 def current_site(request: HttpRequest) -> Site:

@@ -771,6 +771,24 @@ def test_feed_links_name_the_site_feeds_everywhere(newsroom):
     assert links_in(render_links(page=newsroom["ceasefire"])) == SITE_LINKS
 
 
+def test_feed_links_follow_the_script_prefix(newsroom):
+    # The paths are remembered once worked out: by mount point, so a second one gets its own.
+    from django.urls import get_script_prefix, set_script_prefix
+
+    assert links_in(render_links()) == SITE_LINKS
+    before = get_script_prefix()
+    try:
+        set_script_prefix("/news/")
+        assert [href for _, _, href in links_in(render_links())] == [
+            "/news/feeds/rss/",
+            "/news/feeds/atom/",
+            "/news/feeds/json/",
+        ]
+    finally:
+        set_script_prefix(before)
+    assert links_in(render_links()) == SITE_LINKS
+
+
 def test_feed_links_name_the_section_author_and_tag_feeds_on_their_pages(rf, newsroom):
     request = rf.get("/")
     html = render_links(page=newsroom["mideast"], request=request)
