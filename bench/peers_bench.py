@@ -847,11 +847,6 @@ class Run:
             "median_publish_call_s": statistics.median(r["publish_call_s"] for r in reps) if reps else None,
         }
 
-
-# --------------------------------------------------------------------------------------------
-# Analysis and report
-
-
     # ---- 5. where the uncached article's time goes (bench/render_split.py)
 
     def render_split(self) -> dict | None:
@@ -870,10 +865,14 @@ class Run:
                 self.args.split_rounds,
                 self.args.split_requests,
             )
-        except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
-            self.notes.append(f"render split not measured: {exc}")
+        except Exception as exc:  # noqa: BLE001 (an extra step: its failure must not cost the run's report)
+            self.notes.append(f"render split not measured: {exc!r}")
             log(self.notes[-1])
             return None
+
+
+# --------------------------------------------------------------------------------------------
+# Analysis and report
 
 
 def per_round_ratio(data: dict, a: str, b: str, page: str) -> float | None:

@@ -120,9 +120,10 @@ def run_child(python: list[str], mode: str, path: str, requests: int, cwd: Path,
         timeout=600,
         stdin=subprocess.DEVNULL,
     )
-    if r.returncode != 0:
+    lines = r.stdout.strip().splitlines()
+    if r.returncode != 0 or not lines:
         raise RuntimeError(f"render_split {mode} failed ({r.returncode}): {r.stderr[-2000:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return json.loads(lines[-1])
 
 
 def measure(
@@ -139,8 +140,15 @@ def measure(
 
 
 def summarise(runs: dict, rounds: int, requests: int) -> dict:
+    """Medians of each time over the rounds; the ratios are medians of per-round ratios (both
+    systems ran in the same round), as peers_bench.py's are."""
+
     def median(system: str, key: str) -> float:
         return round(statistics.median(r[key] for r in runs[system]), 3)
+
+    def ratio(key: str) -> float:
+        pairs = zip(runs["wagtail"], runs["masthead"])
+        return round(statistics.median(w["wagtail_ms"] / m[key] for w, m in pairs), 3)
 
     full, free, wagtail = median("masthead", "full_ms"), median("masthead", "templates_free_ms"), median("wagtail", "wagtail_ms")
     return {
@@ -151,8 +159,8 @@ def summarise(runs: dict, rounds: int, requests: int) -> dict:
         "wagtail_ms": wagtail,
         "masthead_bytes": runs["masthead"][0]["bytes"],
         "wagtail_bytes": runs["wagtail"][0]["bytes"],
-        "ratio_full": round(wagtail / full, 3),
-        "ratio_templates_free": round(wagtail / free, 3),
+        "ratio_full": ratio("full_ms"),
+        "ratio_templates_free": ratio("templates_free_ms"),
         "target": TARGET,
         "target_ms": round(wagtail / TARGET, 3),
         "runs": runs,
@@ -165,7 +173,8 @@ def markdown(split: dict) -> list[str]:
     return [
         "",
         f"Where the uncached article's time goes, in one process (bench/render_split.py; Django's test "
-        f"client, median of {s['rounds']} alternating rounds, each the best of {BATCHES} x {s['requests']} requests):",
+        f"client, median of {s['rounds']} alternating rounds, each the best of {BATCHES} x {s['requests']} requests; "
+        "ratios are medians of per-round ratios):",
         "",
         "| request | ms | Wagtail's time over this one |",
         "| --- | ---: | ---: |",
@@ -204,11 +213,12 @@ def main(argv=None) -> int:
     import harness
     from peers_bench import SEED_SLUG
 
-    env = harness.masthead_env(Path(a.data_dir), os.environ.get("SECRET_KEY") or "render-split-" + "x" * 40)
+    data_dir = Path(a.data_dir).resolve()
+    env = harness.masthead_env(data_dir, os.environ.get("SECRET_KEY") or "render-split-" + "x" * 40)
     env["DJANGO_SETTINGS_MODULE"] = harness.UNCACHED_SETTINGS
     state = Path(os.environ.get("PEERS_STATE", "/var/tmp/masthead-peers"))
     peer_path = a.peer_path or f"/{SEED_SLUG}/"
-    split = measure(env, Path(a.data_dir), a.path, state, peer_path, a.rounds, a.requests)
+    split = measure(env, data_dir, a.path, state, peer_path, a.rounds, a.requests)
     print("\n".join(markdown(split)))
     print(json.dumps({k: v for k, v in split.items() if k != "runs"}))
     return 0

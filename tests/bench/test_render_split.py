@@ -75,6 +75,17 @@ def test_summary_and_report(render_split):
     assert "needs masthead's whole page in 6.00 ms or less" in report
 
 
+def test_ratios_pair_the_rounds(render_split):
+    # Each round ran both systems back to back; a median of per-round ratios keeps that pairing,
+    # where the ratio of the two medians (1.0 here) would not.
+    def rounds(*ms):
+        return [{"bytes": 1, "full_ms": m, "templates_free_ms": m / 2} for m in ms]
+
+    runs = {"masthead": rounds(10.0, 20.0, 30.0), "wagtail": [{"bytes": 1, "wagtail_ms": w} for w in (30.0, 10.0, 20.0)]}
+    split = render_split.summarise(runs, 3, 1)
+    assert split["ratio_full"] == 0.667 and split["ratio_templates_free"] == 1.333
+
+
 def test_the_peer_must_be_set_up(render_split, tmp_path):
     with pytest.raises(FileNotFoundError, match="setup-wagtail.sh"):
         render_split.peer_command(tmp_path)
