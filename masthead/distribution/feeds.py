@@ -90,11 +90,11 @@ class FeedScope:
 
 def feed_path(kind: str, key: str, fmt: str) -> str:
     """The path of a feed, e.g. /feeds/rss/ or /feeds/sections/world/middle-east/atom/."""
-    return _feed_path(get_script_prefix(), get_urlconf(), kind, key, fmt)
+    return _feed_path(get_script_prefix(), get_urlconf(django_settings.ROOT_URLCONF), kind, key, fmt)
 
 
 @lru_cache(maxsize=4096)
-def _feed_path(prefix: str, urlconf: str | None, kind: str, key: str, fmt: str) -> str:
+def _feed_path(prefix: str, urlconf: str, kind: str, key: str, fmt: str) -> str:
     """Every page's <head> names the site's three feeds: a reverse() each, on every uncached
     page, for paths that change only with the mount point (the script prefix) and the URLconf,
     both part of the key, as for the menu's links."""

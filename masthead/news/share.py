@@ -21,7 +21,11 @@ def share_text(headline: str, url: str) -> str:
     return f"{headline} {url}"
 
 
-def share_links(headline: str, url: str) -> list[ShareLink]:
+def share_links(headline: str, url: str | None) -> list[ShareLink]:
+    """The share bar's links; none for a page with no public URL (Wagtail gives None for a
+    page outside every site), rather than links that share the word "None"."""
+    if not url:
+        return []
     # Each value is percent-encoded once, as urlencode(..., quote_via=quote) would encode it
     # (nothing safe, "/" included), then placed in every link that carries it: urlencode's
     # pass over a dict per link was a fifth of the share bar's cost on an article page.

@@ -44,6 +44,12 @@ def test_every_network_gets_exact_url_and_headline():
         assert " " not in links[key].href and "“" not in links[key].href, key
 
 
+def test_a_page_with_no_public_url_gets_no_share_links():
+    # Wagtail's get_full_url() is None for a page outside every site: nothing to share, rather
+    # than links that share the word "None".
+    assert share_links(HEADLINE, None) == []
+
+
 @pytest.fixture
 def article(make_section, make_article):
     return make_article(make_section("World"), HEADLINE)
