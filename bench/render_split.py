@@ -5,16 +5,16 @@ Why: served, the uncached seed article reaches 0.7-0.9x the plain Wagtail site (
 against a target of 1.5x. This measures how far any change to rendering alone could take it.
 "With its templates free" replaces Django's template rendering by the page it rendered before:
 the templates and everything they call (the comment thread and form, the cards, the share bar,
-the structured data, the sourcing panel) then cost nothing, while routing, the page's context
-(related reading, tags, bylines, pictures), the middleware and Django's request handling still
-run. If even that request is not 1.5x as fast as Wagtail's whole one, no template engine, no
+the structured data, the "Who is quoted" box, and the queries their tags make) then cost
+nothing, while routing, the page's context (related reading, tags, bylines, pictures), the
+middleware and Django's request handling still run. If even that request is not 1.5x as fast as Wagtail's whole one, no template engine, no
 Python markup and no query count can reach the target without dropping parts of the page.
 
 Each system is timed in a process of its own through Django's test client (no server, no
 network): `--rounds` rounds, each the best of 5 x `--requests` requests after a warm-up. The
 rounds alternate masthead and Wagtail, so a noisy machine slows both alike.
 
-peers_bench.py runs this as its last step, on its own data set. Alone:
+peers_bench.py runs this after its publish timings, on its own data set. Alone:
 
     .venv/bin/python bench/render_split.py --data-dir DIR --path /world/<seed>/
 
