@@ -61,17 +61,15 @@ def comment_form_fields(form: CommentForm | BlankForm) -> SafeString:
     are rendered once per process and policy; a form with data, errors or a reply's initial
     values is rendered afresh every time.
     """
-    if isinstance(form, BlankForm):
-        key = (BlankForm, form.policy.max_length, form.policy.link_hold_threshold)
-    elif form.is_bound or form.initial:
-        return render_to_string("comments/form_fields.html", {"form": form})
-    else:
-        key = (type(form), form.prefix, form.auto_id, form.policy.max_length, form.policy.link_hold_threshold)
+    if not isinstance(form, BlankForm):
+        if form.is_bound or form.initial:
+            return render_to_string("comments/form_fields.html", {"form": form})
+        form = BlankForm(form.policy)  # no values: it renders as the policy's blank form
+    key = (form.policy.max_length, form.policy.link_hold_threshold)
     html = _blank_fields.get(key)
     if html is None:
-        if isinstance(form, BlankForm):
-            form = CommentForm(policy=form.policy)
         if len(_blank_fields) > 32:  # policies change rarely; never let the memo grow unbounded
             _blank_fields.clear()
-        html = _blank_fields[key] = render_to_string("comments/form_fields.html", {"form": form})
+        fields = {"form": CommentForm(policy=form.policy)}
+        html = _blank_fields[key] = render_to_string("comments/form_fields.html", fields)
     return html
