@@ -194,16 +194,15 @@ def asgi_application(threads: int, renders: int, send_timeout: float) -> ASGIApp
     """masthead.wsgi.application as an ASGI application, run in `threads` threads per process,
     `renders` of them inside Django at once (masthead.serving.gate); a file's reader who takes
     nothing for `send_timeout` seconds is given up (masthead.serving.files)."""
-    from a2wsgi import WSGIMiddleware
-
     from masthead.caching.asgi import HitsInLoop
     from masthead.wsgi import application
 
     from .files import FilesFromLoop, offer_file_wrapper
     from .memory import FreezeWhenWarm, freeze
+    from .responses import WholeResponses
 
     gated = RenderGate(offer_file_wrapper(FreezeWhenWarm(application)), renders, beside=file_prefixes())
-    django = WSGIMiddleware(gated, workers=threads)
+    django = WholeResponses(gated, workers=threads)
     app = BufferedBody(HitsInLoop(FilesFromLoop(django, send_timeout)))
     freeze()  # in gunicorn's master (preload_app): what every worker inherits
     return app
