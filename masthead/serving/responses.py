@@ -29,6 +29,11 @@ Message = dict[str, Any]
 class WholeResponses(WSGIMiddleware):
     """a2wsgi's WSGIMiddleware, with WholeResponder answering HTTP requests."""
 
+    def __init__(self, app: Callable, workers: int = 10, send_queue_size: int = 10) -> None:
+        if send_queue_size < 2:  # a whole response is two messages, queued at once
+            raise ValueError("send_queue_size must be at least 2")
+        super().__init__(app, workers=workers, send_queue_size=send_queue_size)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)

@@ -40,10 +40,12 @@ def serve(app, waits: list | None = None) -> list[dict]:
         return original(self, message)
 
     WholeResponder.send = counted
+    middleware = WholeResponses(app, workers=2)
     try:
-        asyncio.run(WholeResponses(app, workers=2)(dict(SCOPE), no_body, send))
+        asyncio.run(middleware(dict(SCOPE), no_body, send))
     finally:
         WholeResponder.send = original
+        middleware.executor.shutdown()
     return sent
 
 
@@ -108,3 +110,8 @@ def test_an_application_error_reaches_the_server():
 
     with pytest.raises(RuntimeError, match="broken view"):
         serve(app)
+
+
+def test_a_queue_too_short_for_a_whole_response_is_refused():
+    with pytest.raises(ValueError, match="at least 2"):
+        WholeResponses(lambda environ, start_response: [], send_queue_size=1)
