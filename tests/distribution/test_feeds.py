@@ -12,13 +12,12 @@ import json
 import re
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from unittest.mock import patch
 
 import feedparser
 import pytest
 from django.db import connection
-from django.template import Context, Template
+from django.template import engines
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.http import http_date
@@ -613,10 +612,13 @@ def test_last_modified_does_not_go_back_when_a_republish_takes_the_newest_story_
     assert parsedate_to_datetime(answer["Last-Modified"]) >= parsedate_to_datetime(first["Last-Modified"])
 
 
-def test_a_site_feed_holds_that_site_only(client, newsroom, settings):
+def test_a_site_feed_holds_that_site_only(client, newsroom, settings, request):
     from masthead.news.models import HomePage
 
     settings.ALLOWED_HOSTS = ["*"]
+    # The second site goes with the test's transaction, but Wagtail's cached list of site root
+    # paths would keep it and give later tests' pages full URLs.
+    request.addfinalizer(Site.clear_site_root_paths_cache)
     other_home = Site.objects.get(is_default_site=True).root_page.get_parent().add_child(
         instance=HomePage(title="Other paper", slug="other-paper")
     )
@@ -752,7 +754,7 @@ def test_every_feed_costs_the_same_for_5_and_50_articles(client, make_section, m
 
 
 def render_links(**context) -> str:
-    return Template("{% load distribution_tags %}{% feed_links %}").render(Context(context))
+    return engines["jinja2"].from_string("{{ feed_links() }}").render(context)
 
 
 def links_in(html: str) -> list[tuple[str, str, str]]:
@@ -831,10 +833,7 @@ def test_feed_links_point_at_working_feeds(client, newsroom):
 
 
 def test_pages_carry_the_autodiscovery_links(client, newsroom):
-    """Once base.html has {% feed_links %} in its <head> (another change), every page has them."""
-    base = Path(__file__).resolve().parents[2] / "masthead" / "templates" / "base.html"
-    if "feed_links" not in base.read_text():
-        pytest.skip("base.html does not call {% feed_links %} yet")
+    """base.html calls feed_links() in its <head>: every page names the feeds."""
     pages = {
         "/": [],
         "/world/middle-east/": ["/feeds/sections/world/middle-east/rss/"],

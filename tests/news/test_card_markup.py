@@ -1,5 +1,5 @@
 """An article card's markup (masthead/news/card_markup.py): every field escaped, bylines
-joined as a sentence, and the picture as `{% srcset_image %}` gives it."""
+joined as a sentence, and the picture as `srcset_image()` gives it."""
 
 from __future__ import annotations
 
@@ -83,6 +83,7 @@ def test_the_comment_count_links_to_the_comments(count, text):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("fresh_cache")  # renditions are cached by image id, reused on SQLite
 def test_the_picture_is_the_srcset_image_of_the_lead_or_of_a_plain_card(make_image):
     picture = make_image("Card picture", 1600, 900)
     plain = parse(card_html(card(lead_image=picture))).select_one("a.card__image img")
