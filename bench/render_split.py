@@ -3,12 +3,13 @@ its templates free, and the plain Wagtail site's article, side by side.
 
 Why: served, the uncached seed article reaches 0.7-0.9x the plain Wagtail site (peers_bench.py),
 against a target of 1.5x. This measures how far any change to rendering alone could take it.
-"With its templates free" replaces Django's template rendering by the page it rendered before:
-the templates and everything they call (the comment thread and form, the cards, the share bar,
-the structured data, the "Who is quoted" box, and the queries their tags make) then cost
-nothing, while routing, the page's context (related reading, tags, bylines, pictures), the
-middleware and Django's request handling still run. If even that request is not 1.5x as fast as Wagtail's whole one, no template engine, no
-Python markup and no query count can reach the target without dropping parts of the page.
+"With its templates free" replaces template rendering (Jinja2's and Django's engines) by the
+page it rendered before: the templates and everything they call (the comment thread and form,
+the cards, the share bar, the structured data, the "Who is quoted" box, and the queries their
+tags make) then cost nothing, while routing, the page's context (related reading, tags, bylines,
+pictures), the middleware and Django's request handling still run. If even that request is not
+1.5x as fast as Wagtail's whole one, no template engine, no Python markup and no query count
+can reach the target without dropping parts of the page.
 
 Each system is timed in a process of its own through Django's test client (no server, no
 network): `--rounds` rounds, each the best of 5 x `--requests` requests after a warm-up. The
@@ -82,16 +83,30 @@ def child(mode: str, path: str, requests: int) -> dict:
         result["wagtail_ms"] = best_ms(get, path, requests)
         return result
     result["full_ms"] = best_ms(get, path, requests)
-    from django.template.backends import django as backend
-
     rendered = page.decode()
-    render = backend.Template.render
-    backend.Template.render = lambda self, context=None, request=None: rendered
+    templates = template_classes()
+    renders = [cls.render for cls in templates]
+    for cls in templates:
+        cls.render = lambda self, context=None, request=None: rendered
     try:
         result["templates_free_ms"] = best_ms(get, path, requests)
     finally:
-        backend.Template.render = render
+        for cls, render in zip(templates, renders):
+            cls.render = render
     return result
+
+
+def template_classes() -> list[type]:
+    """The template class of each engine Django may render a page with: masthead's pages are
+    Jinja2 templates, and a page left in Django's engine must be free too."""
+    from django.template.backends import django as django_backend
+
+    classes: list[type] = [django_backend.Template]
+    try:
+        from django.template.backends import jinja2 as jinja2_backend
+    except ImportError:  # a site without Jinja2 (the peer's Python never gets here)
+        return classes
+    return classes + [jinja2_backend.Template]
 
 
 def peer_command(state: Path) -> tuple[list[str], Path, dict]:

@@ -1,21 +1,23 @@
+"""What article pages call from comments (named in masthead/templating.py)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django import template
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
+from jinja2.runtime import Context
+from markupsafe import Markup
 from wagtail.models import Site
 
 from masthead.caching import config
 
-from ..forms import CommentForm
-from ..markup import thread_html
-from ..models import CommentPolicy
-from ..posting import closed_reason
-from ..queries import thread_page
-
-register = template.Library()
+from .forms import CommentForm
+from .markup import thread_html
+from .models import CommentPolicy
+from .posting import closed_reason
+from .queries import thread_page
 
 
 @dataclass(frozen=True)
@@ -27,21 +29,24 @@ class BlankForm:
     policy: CommentPolicy
 
 
-@register.inclusion_tag("comments/section.html", takes_context=True)
-def comments_section(context, article) -> dict:
+def comments_section(context: Context, article: Any) -> Markup:
+    """`{{ comments_section(page) }}`: the article's comments and the form to join them
+    (comments/section.html, which sees only what is given here)."""
     request = context["request"]
     site = Site.find_for_request(request)
     policy = config.site_setting(CommentPolicy, site) if site else CommentPolicy.for_request(request)
-    return {
-        "request": request,
-        "article": article,
-        "closed": closed_reason(article, policy),
-        "form": BlankForm(policy),
-        **thread_page(article, request.GET.get("comments")),
-    }
+    section = context.environment.get_template("comments/section.html")
+    return Markup(
+        section.render(
+            request=request,
+            article=article,
+            closed=closed_reason(article, policy),
+            form=BlankForm(policy),
+            **thread_page(article, request.GET.get("comments")),
+        )
+    )
 
 
-@register.simple_tag
 def comment_thread(threads: list, closed) -> SafeString:
     """The comments of a page of threads, replies nested (masthead/comments/markup.py)."""
     return thread_html(threads, bool(closed))
@@ -51,7 +56,6 @@ def comment_thread(threads: list, closed) -> SafeString:
 _blank_fields: dict[tuple, SafeString] = {}
 
 
-@register.simple_tag
 def comment_form_fields(form: CommentForm | BlankForm) -> SafeString:
     """The form's fields, labels, help and errors (comments/form_fields.html).
 
@@ -63,13 +67,16 @@ def comment_form_fields(form: CommentForm | BlankForm) -> SafeString:
     """
     if not isinstance(form, BlankForm):
         if form.is_bound or form.initial:
-            return render_to_string("comments/form_fields.html", {"form": form})
+            return _fields_html(form)
         form = BlankForm(form.policy)  # no values: it renders as the policy's blank form
     key = (form.policy.max_length, form.policy.link_hold_threshold)
     html = _blank_fields.get(key)
     if html is None:
         if len(_blank_fields) > 32:  # policies change rarely; never let the memo grow unbounded
             _blank_fields.clear()
-        fields = {"form": CommentForm(policy=form.policy)}
-        html = _blank_fields[key] = render_to_string("comments/form_fields.html", fields)
+        html = _blank_fields[key] = _fields_html(CommentForm(policy=form.policy))
     return html
+
+
+def _fields_html(form: CommentForm) -> SafeString:
+    return mark_safe(render_to_string("comments/form_fields.html", {"form": form}))

@@ -1,9 +1,9 @@
 """The <head>'s canonical link, social cards, JSON-LD and feed links, built in Python rather than
 by two inclusion templates.
 
-Every page, cached or not, starts with these twenty-odd tags. Through `{% seo_meta %}` and
-`{% feed_links %}` (an inclusion template each, a variable lookup and an `if` per tag) they
-took 5 % of an uncached article page's time in one process; written here, 3 %, most of it the
+Every page, cached or not, starts with these twenty-odd tags. Through the tags `seo_meta`
+and `feed_links` (an inclusion template each, in Django's engine then, a variable lookup and an
+`if` per tag) they took 5 % of an uncached article page's time in one process; written here, 3 %, most of it the
 feed paths' reverse(), which feeds.py now remembers. They are machine-read markup, fixed in
 shape, so nothing a designer edits moves out of the templates: what they hold is built in
 structured_data.py and feeds.py, and each value is escaped by `format_html` as the templates
@@ -83,7 +83,7 @@ def _image_and_article(seo: PageMeta) -> list[SafeString]:
 
 
 def feed_links_html(links: list[dict]) -> SafeString:
-    """One <link rel="alternate"> per feed (distribution_tags.feed_links_for)."""
+    """One <link rel="alternate"> per feed (template_functions.feed_links_for)."""
     parts = [
         format_html('<link rel="alternate" type="{}" title="{}" href="{}">\n', link["type"], link["title"], link["href"])
         for link in links

@@ -5,7 +5,7 @@ Everything is built here, in Python, from data the page's own context already ho
 breadcrumb, sections and tags come from masthead.news.queries.article_context), so a page costs
 no query per author or tag. The publication's settings (with its logo) are read once per
 generation of the site's structure (masthead.caching.config), not once per page.
-`masthead.distribution.templatetags.seo_tags` writes the result into the <head> through
+`masthead.distribution.template_functions.seo_meta` writes the result into the <head> through
 `masthead.distribution.head_markup`.
 
 JSON-LD is serialised by `json_ld()`: ASCII-only JSON in which "<", ">" and "&" are written as

@@ -5,7 +5,7 @@ twenty-odd on the home front, a page of them on every section, author, tag and s
 Through `{% include "news/includes/article_card.html" %}` each cost about 0.11 ms (the include,
 its context, and template lookups of each field), 0.9 ms of an uncached article page. The card
 is small and fixed, so it is built here with `format_html`, which escapes every value as the
-template did; its picture goes through the same srcset code as `{% srcset_image %}`.
+template did; its picture goes through the same srcset code as `srcset_image()`.
 """
 
 from __future__ import annotations

@@ -139,7 +139,7 @@ MAX_PAGE_URLS = 20_000  # per site and process: each a short string, dropped all
 
 
 def page_url(url_path: str, request: HttpRequest | None) -> str:
-    """The URL of the page at `url_path`, as `{% pageurl %}` gives it for this request.
+    """The URL of the page at `url_path`, as `pageurl()` gives it for this request.
 
     Wagtail works it out with a reverse() each time, and a front asks for dozens. It depends
     only on the page's path, the request's site, the sites' root paths (all three part of the

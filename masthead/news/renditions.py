@@ -85,7 +85,7 @@ def distinct_renditions(image, filters: list[Filter]) -> dict:
 
 
 def srcset_html(image, filters: list[Filter], attrs: dict) -> SafeString:
-    """The <img> `{% srcset_image %}` gives, renditions of equal width dropped. With one
+    """The <img> `srcset_image()` gives, renditions of equal width dropped. With one
     rendition left there is no srcset, so `sizes` goes too (HTML allows it only beside a
     srcset); the <img> keeps the width and height of the first (smallest) rendition."""
     renditions = distinct_renditions(image, filters)

@@ -86,10 +86,23 @@ MIDDLEWARE = [
 ROOT_URLCONF = "masthead.urls"
 WSGI_APPLICATION = "masthead.wsgi.application"
 
+# The public pages are Jinja2 templates (each app's jinja2/ folder; why: masthead/templating.py);
+# the admin's are Django's, in the apps' templates/ folders. A name is looked up in that order.
+# Django's Jinja2 backend lays the context processors' names over the view's context, not under
+# it: no view may name its own `nav_sections` or `site_name`.
 TEMPLATES = [
     {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [PACKAGE_DIR / "jinja2"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "masthead.templating.environment",
+            "extensions": ["wagtail.jinja2tags.core", "wagtail.images.jinja2tags.images"],
+            "context_processors": ["masthead.news.context_processors.navigation"],
+        },
+    },
+    {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [PACKAGE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

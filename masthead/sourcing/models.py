@@ -29,9 +29,18 @@ CONTRACT_KEYS = ("quotes", "sources", "figures", "warnings")
 SPEAKER_TYPES = ("named", "anonymous", "institutional", "collective")
 
 # Parts of this package that are the Django app, not the analyser: they do not change its results.
-_APP_DIRS = frozenset({"migrations", "templates", "static", "templatetags", "management", "__pycache__"})
+_APP_DIRS = frozenset({"migrations", "templates", "jinja2", "static", "management", "__pycache__"})
 _APP_FILES = frozenset(
-    {"apps.py", "models.py", "signals.py", "panels.py", "views.py", "wagtail_hooks.py", "summary.py"}
+    {
+        "apps.py",
+        "models.py",
+        "signals.py",
+        "panels.py",
+        "views.py",
+        "wagtail_hooks.py",
+        "summary.py",
+        "template_functions.py",
+    }
 )
 
 

@@ -1,4 +1,4 @@
-"""The reader's "Who is quoted" box.
+"""The reader's "Who is quoted" box (named in masthead/templating.py).
 
 Readers get the stored report of the article's live revision: one indexed query for its quoted
 sources, and no analysis. An editor's preview (unsaved changes) is analysed on the spot instead,
@@ -8,14 +8,11 @@ so the preview shows the box the article will have once saved and published.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from django import template
+from typing import Any, Mapping
 
 from masthead.caching.prepared import Prepared
 
-from ..models import QuotedSource, analyse_page, tally
-
-register = template.Library()
+from .models import QuotedSource, analyse_page, tally
 
 Kind = QuotedSource.Kind
 PEOPLE = {Kind.NAMED}
@@ -55,8 +52,7 @@ _quoted_in_revision = Prepared(
 )
 
 
-@register.simple_tag(takes_context=True)
-def who_is_quoted(context, page) -> WhoIsQuoted | None:
+def who_is_quoted(context: Mapping[str, Any], page: Any) -> WhoIsQuoted | None:
     if page is None or not getattr(page, "show_who_is_quoted", False):
         return None
     request = context.get("request")

@@ -142,7 +142,7 @@ def test_posted_page_needs_a_signed_token(client, db, url):
 
 
 def test_the_blank_form_follows_the_policy_and_a_reply_form_keeps_its_values(client, article, approved, policy):
-    """The blank form's fields are rendered once per policy (comments_tags.comment_form_fields);
+    """The blank form's fields are rendered once per policy (comments.template_functions.comment_form_fields);
     a change of limit shows at once, and a form with values is never served from that memo."""
     field = doc(client, article.url).select_one("form#comment-form textarea[name=body]")
     assert field["maxlength"] == str(policy.max_length)
