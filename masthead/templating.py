@@ -3,7 +3,7 @@
 Why Jinja2 for what readers see: Jinja2 compiles a template to Python once, where Django's
 engine walks a tree of nodes and resolves every `{{ a.b }}` through a chain of lookups on each
 render. On the uncached seed article that walk was about a seventh of the request's time
-(BENCHMARKS.md, "The public pages in Jinja2"). Wagtail supports Jinja2 for page templates
+(BENCHMARKS.md, "A sixth machine"). Wagtail supports Jinja2 for page templates
 (`pageurl`, `include_block`, `image` come from its extensions, listed in settings).
 
 The functions the templates call are the apps' own (each app's `template_functions.py`); this

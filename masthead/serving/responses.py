@@ -6,7 +6,7 @@ loop has queued it. An ordinary page is three such waits: three wake-ups of the 
 hand-overs of the GIL between a thread that wants to go on and a loop that has other
 connections to serve. On a request that costs little else (robots.txt), that made
 `masthead serve` answer about a third fewer requests a second than gunicorn's plain sync worker
-(BENCHMARKS.md, "Handing a page to the event loop in one piece").
+(BENCHMARKS.md, "A sixth machine").
 
 A Django response that does not stream (HttpResponse: every page, feed, sitemap and API answer)
 holds its whole body when the application returns it, so there is nothing to wait for: the
