@@ -19,8 +19,8 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import date, linebreaksbr, pluralize
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.timezone import template_localtime
 from django.utils.html import json_script
+from django.utils.timezone import template_localtime
 from jinja2 import ChainableUndefined, Environment, pass_context
 from jinja2.runtime import Context
 
@@ -58,6 +58,7 @@ def querystring(context: Context, **changes: Any) -> str:
 
 
 def environment(**options: Any) -> Environment:
+    """The environment Django's Jinja2 backend builds from TEMPLATES' options (settings/base.py)."""
     # A missing variable, or an attribute of one, renders as nothing, as in Django's engine
     # (a 404 page has no `page`); Django's backend would print it in DEBUG otherwise.
     options["undefined"] = ChainableUndefined
