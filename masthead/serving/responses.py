@@ -42,33 +42,22 @@ class WholeResponses(WSGIMiddleware):
 
 
 class WholeResponder(WSGIResponder):
-    """Keeps the response's start until it knows whether the body is whole in memory."""
+    """Holds the response's start until it knows whether the body is whole in memory."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.start: Optional[Message] = None  # start_response's message, not yet handed over
+        self.start: Optional[Message] = None  # the start a2wsgi's start_response made, held
 
-    def start_response(self, status: str, response_headers: list, exc_info: Any = None) -> Callable:
-        self.exc_info = exc_info
-        if not self.response_started:
-            self.response_started = True
-            code, _ = status.split(" ", 1)
-            headers = [
-                (name.strip().encode("latin1").lower(), value.strip().encode("latin1"))
-                for name, value in response_headers
-            ]
-            self.start = {"type": "http.response.start", "status": int(code), "headers": headers}
-        return self.write
-
-    def write(self, chunk: bytes) -> None:
-        """WSGI's write(): from here the response streams, as a2wsgi sends it."""
-        self.send_start()
-        self.send({"type": "http.response.body", "body": chunk, "more_body": True})
-
-    def send_start(self) -> None:
+    def send(self, message: Message) -> None:
+        """a2wsgi's send (queue on the loop and wait), but the start waits for the body: it goes
+        with the first part sent this way, or with the whole body in `wsgi`."""
+        if message["type"] == "http.response.start":
+            self.start = message
+            return
         if self.start is not None:
             start, self.start = self.start, None
-            self.send(start)
+            super().send(start)
+        super().send(message)
 
     def wsgi(self, environ: dict, start_response: Callable) -> None:
         iterable = self.app(environ, start_response)
@@ -82,15 +71,12 @@ class WholeResponder(WSGIResponder):
                 self.loop.call_soon_threadsafe(self.queue_all, whole)
                 return
             for chunk in iterable:
-                self.send_start()  # a generator may call start_response at its first chunk
                 self.send({"type": "http.response.body", "body": chunk, "more_body": True})
-            self.send_start()
             self.send({"type": "http.response.body", "body": b""})
         finally:
             getattr(iterable, "close", lambda: None)()
 
     def queue_all(self, messages: Iterable[Message]) -> None:
-        """In the loop: nothing else has been queued, and the queue holds ten."""
+        """In the loop: nothing else has been queued, and the queue holds at least two."""
         for message in messages:
             self.send_queue.put_nowait(message)
-

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from a2wsgi.wsgi import WSGIResponder
 from django.http import HttpResponse, StreamingHttpResponse
 
-from masthead.serving.responses import WholeResponder, WholeResponses
+from masthead.serving.responses import WholeResponses
 
 SCOPE = {
     "type": "http",
@@ -32,19 +33,19 @@ def serve(app, waits: list | None = None) -> list[dict]:
     async def send(message):
         sent.append(message)
 
-    original = WholeResponder.send
+    original = WSGIResponder.send  # a2wsgi's: queue a part on the loop and wait
 
     def counted(self, message):
         if waits is not None:
             waits.append(message["type"])
         return original(self, message)
 
-    WholeResponder.send = counted
+    WSGIResponder.send = counted
     middleware = WholeResponses(app, workers=2)
     try:
         asyncio.run(middleware(dict(SCOPE), no_body, send))
     finally:
-        WholeResponder.send = original
+        WSGIResponder.send = original
         middleware.executor.shutdown()
     return sent
 
