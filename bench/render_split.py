@@ -23,6 +23,15 @@ DIR being a masthead data directory whose static files were collected with DEBUG
 (peers_bench.py --keep leaves one). The Wagtail site is the shared peer scripts' (setup-wagtail.sh),
 under $PEERS_STATE (default /var/tmp/masthead-peers).
 
+`--instructions` counts instead of timing: each of the three requests runs in a process of its own
+under valgrind's callgrind, counting only while its `--requests` GETs run (after a warm-up), and
+the report gives instructions per request. Why: these machines are shared and their timings
+swing by a third from one minute to the next, while the count is the same to a few parts in ten
+thousand from run to run, whatever else the machine is doing. So a change worth 1 % of the page
+shows, where timings need many interleaved rounds to see 5 %. Instructions are not time (a
+cache miss costs more than an addition), so the served benchmark stays the judge; both systems
+run the same CPython, so their counts compare. It needs valgrind (Debian's `valgrind`).
+
 This module imports only the standard library at the top: the peer's half runs under the peer's
 own Python, which has no masthead.
 """
@@ -30,11 +39,13 @@ own Python, which has no masthead.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -83,17 +94,63 @@ def child(mode: str, path: str, requests: int) -> dict:
         result["wagtail_ms"] = best_ms(get, path, requests)
         return result
     result["full_ms"] = best_ms(get, path, requests)
-    rendered = page.decode()
+    with templates_free(page.decode()):
+        result["templates_free_ms"] = best_ms(get, path, requests)
+    return result
+
+
+@contextlib.contextmanager
+def templates_free(rendered: str):
+    """Every template renders as `rendered` at no cost, until the block ends."""
     templates = template_classes()
     renders = [cls.render for cls in templates]
     for cls in templates:
         cls.render = lambda self, context=None, request=None: rendered
     try:
-        result["templates_free_ms"] = best_ms(get, path, requests)
+        yield
     finally:
         for cls, render in zip(templates, renders):
             cls.render = render
-    return result
+
+
+COUNTED_MODES = ("masthead", "masthead-free", "wagtail")
+
+
+def counted_child(mode: str, path: str, requests: int, toggle=None) -> dict:
+    """One of COUNTED_MODES in this process, under callgrind started with instrumentation off:
+    a warm-up, then instrumentation on for `requests` GETs only. `toggle(on)` switches it
+    (callgrind_control by default)."""
+    toggle = toggle or callgrind_toggle
+    get = client_get()
+    page = get(path).content
+    with templates_free(page.decode()) if mode == "masthead-free" else contextlib.nullcontext():
+        for _ in range(3):
+            get(path)
+        toggle(True)
+        try:
+            for _ in range(requests):
+                get(path)
+        finally:
+            toggle(False)
+    return {"bytes": len(page)}
+
+
+def callgrind_toggle(on: bool) -> None:
+    """Switch callgrind's instrumentation of this process on or off."""
+    subprocess.run(
+        ["callgrind_control", f"--instr={'on' if on else 'off'}", str(os.getpid())],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def callgrind_total(out_file: Path) -> int:
+    """The instructions counted in a callgrind output file (its `totals:` line)."""
+    for line in out_file.read_text().splitlines():
+        if line.startswith("totals:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{out_file} has no totals line: did callgrind finish?")
 
 
 def template_classes() -> list[type]:
@@ -124,15 +181,17 @@ def peer_command(state: Path) -> tuple[list[str], Path, dict]:
     return [str(python)], site, env
 
 
-def run_child(python: list[str], mode: str, path: str, requests: int, cwd: Path, env: dict) -> dict:
-    spec = json.dumps({"mode": mode, "path": path, "requests": requests})
+def run_child(
+    python: list[str], mode: str, path: str, requests: int, cwd: Path, env: dict, counted: bool = False
+) -> dict:
+    spec = json.dumps({"mode": mode, "path": path, "requests": requests, "counted": counted})
     r = subprocess.run(
         [*python, __file__, "--child", spec],
         cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1800 if counted else 600,
         stdin=subprocess.DEVNULL,
     )
     lines = r.stdout.strip().splitlines()
@@ -202,17 +261,76 @@ def markdown(split: dict) -> list[str]:
     ]
 
 
+def measure_instructions(
+    masthead_env: dict, masthead_cwd: Path, path: str, state: Path, peer_path: str, requests: int, out_dir: Path
+) -> dict:
+    """Instructions per request of each of COUNTED_MODES, each counted once under callgrind."""
+    peer_python, peer_cwd, peer_env = peer_command(state)
+    counts: dict[str, dict] = {}
+    for mode in COUNTED_MODES:
+        python, cwd, env = (peer_python, peer_cwd, peer_env) if mode == "wagtail" else ([sys.executable], masthead_cwd, masthead_env)
+        out_file = out_dir / f"callgrind-{mode}.out"
+        valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out_file}"]
+        found = run_child([*valgrind, *python], mode, peer_path if mode == "wagtail" else path, requests, cwd, env, True)
+        counts[mode] = {"bytes": found["bytes"], "instructions": callgrind_total(out_file) // requests}
+    return summarise_instructions(counts, requests)
+
+
+def summarise_instructions(counts: dict, requests: int) -> dict:
+    wagtail = counts["wagtail"]["instructions"]
+    whole, free = counts["masthead"]["instructions"], counts["masthead-free"]["instructions"]
+    return {
+        "requests": requests,
+        "masthead_full": whole,
+        "masthead_templates_free": free,
+        "wagtail": wagtail,
+        "masthead_bytes": counts["masthead"]["bytes"],
+        "wagtail_bytes": counts["wagtail"]["bytes"],
+        "ratio_full": round(wagtail / whole, 3),
+        "ratio_templates_free": round(wagtail / free, 3),
+        "target": TARGET,
+        "target_instructions": int(wagtail / TARGET),
+    }
+
+
+def markdown_instructions(c: dict) -> list[str]:
+    """The report's lines for the instruction counts."""
+    return [
+        "",
+        f"Instructions per uncached article request, in one process (bench/render_split.py --instructions; "
+        f"callgrind, counting {c['requests']} requests after a warm-up):",
+        "",
+        "| request | million instructions | Wagtail's count over this one |",
+        "| --- | ---: | ---: |",
+        f"| masthead, the whole page ({c['masthead_bytes']:,} B) | {c['masthead_full'] / 1e6:.2f} | {c['ratio_full']:.2f}x |",
+        f"| masthead, its templates free (routing, context, middleware) | {c['masthead_templates_free'] / 1e6:.2f} | "
+        f"{c['ratio_templates_free']:.2f}x |",
+        f"| plain Wagtail, the whole page ({c['wagtail_bytes']:,} B) | {c['wagtail'] / 1e6:.2f} | 1.00x |",
+        "",
+        f"- {c['target']}x the Wagtail site needs masthead's whole page in {c['target_instructions'] / 1e6:.2f} "
+        "million instructions or fewer.",
+    ]
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", help="a masthead data directory (MASTHEAD_DATA_DIR)")
     p.add_argument("--path", help="the masthead article's path")
     p.add_argument("--peer-path", help="the Wagtail peer's article (default: the seed article's)")
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--requests", type=int, default=50, help="requests per timed batch")
+    p.add_argument("--requests", type=int, help="requests per timed batch (default 50), or counted (default 10)")
+    p.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions under callgrind (one run of each request; --requests default 10)",
+    )
+    p.add_argument("--out", help="where --instructions keeps callgrind's files (default: a temporary folder)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if not a.child and not (a.data_dir and a.path):
         p.error("--data-dir and --path are required")
+    if a.requests is None:
+        a.requests = 10 if a.instructions else 50
     if a.rounds < 1 or a.requests < 1:
         p.error("--rounds and --requests must be >= 1")
     return a
@@ -222,7 +340,8 @@ def main(argv=None) -> int:
     a = parse_args(argv)
     if a.child:
         spec = json.loads(a.child)
-        print(json.dumps(child(spec["mode"], spec["path"], spec["requests"])))
+        run = counted_child if spec.get("counted") else child
+        print(json.dumps(run(spec["mode"], spec["path"], spec["requests"])))
         return 0
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import harness
@@ -233,6 +352,14 @@ def main(argv=None) -> int:
     env["DJANGO_SETTINGS_MODULE"] = harness.UNCACHED_SETTINGS
     state = Path(os.environ.get("PEERS_STATE", "/var/tmp/masthead-peers"))
     peer_path = a.peer_path or f"/{SEED_SLUG}/"
+    if a.instructions:
+        with tempfile.TemporaryDirectory(prefix="render-split-") as scratch:
+            out_dir = Path(a.out or scratch)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            counts = measure_instructions(env, data_dir, a.path, state, peer_path, a.requests, out_dir)
+        print("\n".join(markdown_instructions(counts)))
+        print(json.dumps(counts))
+        return 0
     split = measure(env, data_dir, a.path, state, peer_path, a.rounds, a.requests)
     print("\n".join(markdown(split)))
     print(json.dumps({k: v for k, v in split.items() if k != "runs"}))
