@@ -130,6 +130,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with each query's placeholder rewriting remembered (masthead/sqlite).
+    DATABASES["default"]["ENGINE"] = "masthead.sqlite"
     # WAL lets readers proceed while an editor publishes; synchronous=FULL makes each commit
     # durable across power loss, not only a process crash; IMMEDIATE avoids the
     # "database is locked" upgrade deadlock between concurrent writers.

@@ -21,7 +21,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 # One test database per run, so that two runs on one PostgreSQL server (a developer's and CI's,
 # or two developers') never drop each other's database mid-run.
-if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"] != "masthead.sqlite":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_masthead_{os.getpid()}"}  # noqa: F405
 # Pages are rendered every time, so query budgets and content tests measure real renders;
 # tests/caching switches the cache on. Its Redis keys are this run's alone.
