@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Model, Prefetch
+from django.db.models.signals import pre_init
+from taggit.models import Tag
 from wagtail.models import Page
 
 from masthead.caching import config
-from masthead.caching.prepared import MAX_LIST, Compiled, Prepared, PreparedQueryError
+from masthead.caching.prepared import (
+    MAX_LIST,
+    Compiled,
+    Prepared,
+    PreparedQueryError,
+    _plainly_made,
+)
 from masthead.comments.models import Comment
 from masthead.news import cards
 from masthead.news.models import ArticleByline, ArticlePage
@@ -168,3 +176,61 @@ def test_compiled_once_per_generation_and_never_inside_a_transaction(stories):
             assert len(builds) == 6  # within a transaction nothing is reused or kept
         assert [a.pk for a in named(first.slug, first.depth)] == [first.pk]
         assert len(builds) == 6
+
+
+def shown_comments(article_id):
+    return Comment.objects.filter(article_id=article_id).order_by("pk")
+
+
+def test_plain_models_are_filled_without_their_init_and_equal_the_orms(stories, monkeypatch):
+    # Comment has no __init__ of its own and only plain descriptors: its instances are made by
+    # filling their __dict__. They must be what the ORM makes, post_init receivers included
+    # (masthead.caching.invalidation notes on each comment whether it was shown).
+    first, second, _ = stories
+    compiled = Compiled("test", shown_comments, (first.pk,), "default")
+    inits = []
+    real_init = Model.__init__
+
+    def counting_init(self, *args, **kwargs):
+        inits.append(type(self))
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Model, "__init__", counting_init)
+    got = compiled.run((second.pk,))
+    assert inits == []  # not one Model.__init__
+    monkeypatch.setattr(Model, "__init__", real_init)
+    expected = list(shown_comments(second.pk))
+    assert len(got) == len(expected) == 1
+    mine, theirs = dict(vars(got[0])), dict(vars(expected[0]))
+    for state in (mine.pop("_state"), theirs.pop("_state")):
+        # The ORM's has an empty cache of related objects already (its foreign keys' setters
+        # looked at it); a filled instance makes its own on first use.
+        assert (state.adding, state.db, getattr(state, "fields_cache", {})) == (False, "default", {})
+    assert mine == theirs and mine["_cache_was_shown"] is True
+    assert got[0].article.pk == second.pk  # a foreign key still reads its row
+
+
+def test_a_pre_init_receiver_gets_what_the_orm_would_give_it(stories):
+    first, second, _ = stories
+    compiled = Compiled("test", shown_comments, (first.pk,), "default")
+    heard = []
+
+    def receiver(sender, args, kwargs, **extra):
+        heard.append((sender, len(args)))
+
+    pre_init.connect(receiver, sender=Comment)
+    try:
+        got = compiled.run((second.pk,))
+    finally:
+        pre_init.disconnect(receiver, sender=Comment)
+    assert heard == [(Comment, len(Comment._meta.concrete_fields))]
+    assert got[0].pk == Comment.objects.get(article=second).pk
+
+
+def test_models_with_their_own_init_or_converting_descriptors_go_through_it():
+    from wagtail.images import get_image_model
+
+    assert _plainly_made(Comment) and _plainly_made(Tag)
+    assert not _plainly_made(get_image_model())  # AbstractImage has an __init__ of its own
+    assert not _plainly_made(ArticlePage)  # modelcluster's __init__, and a StreamField's descriptor
+
