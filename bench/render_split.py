@@ -120,6 +120,8 @@ def counted_child(mode: str, path: str, requests: int, toggle=None) -> dict:
     """One of COUNTED_MODES in this process, under callgrind started with instrumentation off:
     a warm-up, then instrumentation on for `requests` GETs only. `toggle(on)` switches it
     (callgrind_control by default)."""
+    if mode not in COUNTED_MODES:
+        raise ValueError(f"a counted child runs one of {COUNTED_MODES}, not {mode!r}")
     toggle = toggle or callgrind_toggle
     get = client_get()
     page = get(path).content
@@ -136,7 +138,10 @@ def counted_child(mode: str, path: str, requests: int, toggle=None) -> dict:
 
 
 def callgrind_toggle(on: bool) -> None:
-    """Switch callgrind's instrumentation of this process on or off."""
+    """Switch callgrind's instrumentation of this process on or off. callgrind_control reaches
+    the process through vgdb, which needs ptrace (a kernel with Yama's ptrace_scope=1 refuses it
+    to a process that is not the target's parent). Each count includes half of each switch's
+    own work (starting callgrind_control, waiting for it): BENCHMARKS.md gives its size."""
     subprocess.run(
         ["callgrind_control", f"--instr={'on' if on else 'off'}", str(os.getpid())],
         check=True,

@@ -290,12 +290,13 @@ def _instance_maker(model, attnames: list[str], using: str | None) -> Callable[[
     def from_db(values) -> Any:
         obj = new(model)
         state = ModelState()
-        state.adding = False
-        state.db = using
         fields = obj.__dict__
         fields["_state"] = state
         fields.update(zip(attnames, values))
         post_init.send(sender=model, instance=obj)
+        # As Model.from_db: a post_init receiver sees the state __init__ left, a new instance's.
+        state.adding = False
+        state.db = using
         return obj
 
     return from_db
@@ -304,10 +305,14 @@ def _instance_maker(model, attnames: list[str], using: str | None) -> Callable[[
 @functools.cache
 def _plainly_made(model) -> bool:
     """Whether `Model.__init__` would do no more for this model than put each value in the
-    instance's __dict__: no __init__ of its own anywhere in its classes (Wagtail's images have
-    one), no from_db of its own, and only plain descriptors on its fields (a StreamField's, say,
-    converts what it is given)."""
-    if any("__init__" in vars(klass) for klass in model.__mro__ if klass not in (Model, object)):
+    instance's __dict__: no __init__, __new__ or __setattr__ of its own anywhere in its classes
+    (Wagtail's images have an __init__), no metaclass that makes instances its own way, no
+    from_db of its own, and only plain descriptors on its fields (a StreamField's, say, converts
+    what it is given). Kept per model: models and their fields are fixed once Django is set up."""
+    if type(model).__call__ is not type.__call__:
+        return False
+    own = ("__init__", "__new__", "__setattr__")
+    if any(name in vars(klass) for klass in model.__mro__ if klass not in (Model, object) for name in own):
         return False
     if model.from_db.__func__ is not Model.from_db.__func__:
         return False

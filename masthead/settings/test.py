@@ -23,6 +23,11 @@ ALLOWED_HOSTS = ["*"]
 # or two developers') never drop each other's database mid-run.
 if DATABASES["default"]["ENGINE"] != "masthead.sqlite":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_masthead_{os.getpid()}"}  # noqa: F405
+else:
+    # In memory, as Django's default for SQLite, said outright: pytest-django recognises only
+    # Django's own SQLite engine as in-memory by default, and would give each parallel worker a
+    # file next to the real database instead.
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}  # noqa: F405
 # Pages are rendered every time, so query budgets and content tests measure real renders;
 # tests/caching switches the cache on. Its Redis keys are this run's alone.
 MASTHEAD_PAGE_CACHE = False

@@ -18,8 +18,9 @@ import functools
 
 from django.db.backends.sqlite3 import base
 
-# Bounds what is remembered: 512 texts of at most 8,000 characters, a few MB at worst; a page's
-# queries are a few dozen texts of 1,000-4,000 characters.
+# Bounds what is remembered: 512 texts of at most 8,000 characters, each kept with its rewritten
+# copy, about 8 MB a process at worst (more if the SQL holds non-Latin characters); a page's
+# queries are a few dozen texts of 1,000-4,000 characters, and the least recently used go first.
 REMEMBERED = 512
 LONGEST = 8_000
 

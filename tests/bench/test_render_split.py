@@ -180,3 +180,8 @@ def test_instruction_summary_and_report(render_split):
     assert "| masthead, its templates free (routing, context, middleware) | 15.00 | 1.80x |" in report
     assert "| plain Wagtail, the whole page (5,500 B) | 27.00 | 1.00x |" in report
     assert "whole page in 18.00 million instructions or fewer" in report
+
+
+def test_the_counted_child_refuses_a_mode_it_does_not_know(render_split):
+    with pytest.raises(ValueError, match="not 'masthead-whole'"):
+        render_split.counted_child("masthead-whole", "/", 1, toggle=lambda on: None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection, transaction
 from django.db.models import Count, Model, Prefetch
-from django.db.models.signals import pre_init
+from django.db.models.signals import post_init, pre_init
 from taggit.models import Tag
 from wagtail.models import Page
 
@@ -234,3 +234,48 @@ def test_models_with_their_own_init_or_converting_descriptors_go_through_it():
     assert not _plainly_made(get_image_model())  # AbstractImage has an __init__ of its own
     assert not _plainly_made(ArticlePage)  # modelcluster's __init__, and a StreamField's descriptor
 
+
+
+def test_post_init_receivers_see_the_state_from_db_would_show_them(stories):
+    # Model.from_db sets the state (not adding, its database) after __init__ and its post_init.
+    first, second, _ = stories
+    compiled = Compiled("test", shown_comments, (first.pk,), "default")
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append((instance._state.adding, instance._state.db))
+
+    post_init.connect(receiver, sender=Comment)
+    try:
+        got = compiled.run((second.pk,))
+        orm = list(shown_comments(second.pk))
+    finally:
+        post_init.disconnect(receiver, sender=Comment)
+    assert seen[0] == seen[1] == (True, None)
+    assert (got[0]._state.adding, got[0]._state.db) == (orm[0]._state.adding, orm[0]._state.db) == (False, "default")
+
+
+def test_a_filled_rendition_equals_the_orms(make_image):
+    # Renditions are filled (news/renditions.py loads every picture's): an image file field,
+    # whose descriptor and dimension receiver must leave them as the ORM does.
+    from wagtail.images import get_image_model
+
+    image = make_image("Rendered")
+    rendition = image.get_rendition("fill-40x20")
+    Rendition = get_image_model().get_rendition_model()
+
+    def renditions_of(image_id):
+        return Rendition.objects.filter(image_id=image_id)
+
+    def deferred(image_id):
+        return Rendition.objects.filter(image_id=image_id).only("file", "width")
+
+    assert _plainly_made(Rendition)
+    for build in (renditions_of, deferred):
+        expected, got = compiled_for(build, (image.pk,), (image.pk,))
+        mine, orm = dict(vars(got[0])), dict(vars(expected[0]))
+        mine.pop("_state"), orm.pop("_state")
+        assert mine == orm
+    full, _ = compiled_for(renditions_of, (image.pk,), (image.pk,))
+    assert (full[0].width, full[0].height, full[0].file.url) == (rendition.width, rendition.height, rendition.file.url)
+    assert "filter_spec" not in vars(got[0])  # deferred, as the ORM leaves it

@@ -3,6 +3,7 @@ rewriting remembered, and nothing else changed."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 
 import pytest
@@ -23,12 +24,15 @@ TEXTS = [
 
 
 def django_rewrite(query: str) -> str:
-    return sqlite3.connect(":memory:").cursor(factory=django_sqlite.SQLiteCursorWrapper).convert_query(query)
+    with contextlib.closing(sqlite3.connect(":memory:")) as database:
+        return database.cursor(factory=django_sqlite.SQLiteCursorWrapper).convert_query(query)
 
 
+@pytest.fixture
 def ours():
     """A cursor of masthead's backend on a database of its own (no Django connection)."""
-    return sqlite3.connect(":memory:").cursor(factory=base.CursorWrapper)
+    with contextlib.closing(sqlite3.connect(":memory:")) as database:
+        yield database.cursor(factory=base.CursorWrapper)
 
 
 @pytest.fixture
@@ -39,11 +43,11 @@ def fresh():
 
 
 @pytest.mark.parametrize("query", TEXTS)
-def test_queries_are_rewritten_as_django_rewrites_them(fresh, query):
-    assert ours().convert_query(query) == django_rewrite(query)
+def test_queries_are_rewritten_as_django_rewrites_them(fresh, ours, query):
+    assert ours.convert_query(query) == django_rewrite(query)
 
 
-def test_a_query_text_is_rewritten_once(fresh, monkeypatch):
+def test_a_query_text_is_rewritten_once(fresh, ours, monkeypatch):
     runs = []
     pattern = django_sqlite.FORMAT_QMARK_REGEX
 
@@ -55,16 +59,16 @@ def test_a_query_text_is_rewritten_once(fresh, monkeypatch):
     monkeypatch.setattr(django_sqlite, "FORMAT_QMARK_REGEX", Counting())
     query = "SELECT a FROM t WHERE b = %s"
     for _ in range(3):
-        assert ours().convert_query(query) == "SELECT a FROM t WHERE b = ?"
+        assert ours.convert_query(query) == "SELECT a FROM t WHERE b = ?"
     assert runs == [query]
 
 
-def test_long_texts_and_named_parameters_are_rewritten_as_django_does_every_time(fresh):
+def test_long_texts_and_named_parameters_are_rewritten_as_django_does_every_time(fresh, ours):
     long = "SELECT " + ", ".join(["%s"] * (base.LONGEST // 3))
     assert len(long) > base.LONGEST
-    assert ours().convert_query(long) == django_rewrite(long)
+    assert ours.convert_query(long) == django_rewrite(long)
     named = "SELECT %(a)s, %(b)s"
-    assert ours().convert_query(named, param_names=["a", "b"]) == "SELECT :a, :b"
+    assert ours.convert_query(named, param_names=["a", "b"]) == "SELECT :a, :b"
     assert base._qmark.cache_info().currsize == 0  # neither was remembered
 
 
