@@ -268,7 +268,6 @@ def _model_maker(compiler, using: str) -> Callable[[Any], list]:
     return make
 
 
-
 # The descriptors that store a value given to them in the instance's __dict__ under the field's
 # attname and nothing else (a file's wraps it only when read; a foreign key's id clears a cached
 # related object, which a new instance does not have).
