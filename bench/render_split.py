@@ -249,34 +249,56 @@ def summarise(runs: dict, rounds: int, requests: int) -> dict:
 def markdown(split: dict) -> list[str]:
     """The report's lines for peers_bench.md."""
     s = split
-    return [
-        "",
+    return report(
         f"Where the uncached article's time goes, in one process (bench/render_split.py; Django's test "
         f"client, median of {s['rounds']} alternating rounds, each the best of {BATCHES} x {s['requests']} requests; "
         "ratios are medians of per-round ratios):",
+        ("ms", "time"),
+        s,
+        [s["masthead_full_ms"], s["masthead_templates_free_ms"], s["wagtail_ms"]],
+        f"{s['target_ms']:.2f} ms or less",
+    )
+
+
+def report(heading: str, unit: tuple[str, str], s: dict, values: list[float], needed: str) -> list[str]:
+    """The split's table (the whole page, with its templates free, Wagtail's), timed or counted:
+    `unit` names the column and what is compared, `values` are in that unit."""
+    whole, free, wagtail = values
+    return [
         "",
-        "| request | ms | Wagtail's time over this one |",
+        heading,
+        "",
+        f"| request | {unit[0]} | Wagtail's {unit[1]} over this one |",
         "| --- | ---: | ---: |",
-        f"| masthead, the whole page ({s['masthead_bytes']:,} B) | {s['masthead_full_ms']:.2f} | {s['ratio_full']:.2f}x |",
-        f"| masthead, its templates free (routing, context, middleware) | {s['masthead_templates_free_ms']:.2f} | "
+        f"| masthead, the whole page ({s['masthead_bytes']:,} B) | {whole:.2f} | {s['ratio_full']:.2f}x |",
+        f"| masthead, its templates free (routing, context, middleware) | {free:.2f} | "
         f"{s['ratio_templates_free']:.2f}x |",
-        f"| plain Wagtail, the whole page ({s['wagtail_bytes']:,} B) | {s['wagtail_ms']:.2f} | 1.00x |",
+        f"| plain Wagtail, the whole page ({s['wagtail_bytes']:,} B) | {wagtail:.2f} | 1.00x |",
         "",
-        f"- {s['target']}x the Wagtail site needs masthead's whole page in {s['target_ms']:.2f} ms or less.",
+        f"- {s['target']}x the Wagtail site needs masthead's whole page in {needed}.",
     ]
 
 
 def measure_instructions(
-    masthead_env: dict, masthead_cwd: Path, path: str, state: Path, peer_path: str, requests: int, out_dir: Path
+    masthead_env: dict,
+    masthead_cwd: Path,
+    path: str,
+    state: Path,
+    peer_path: str,
+    requests: int,
+    out_dir: Path,
 ) -> dict:
     """Instructions per request of each of COUNTED_MODES, each counted once under callgrind."""
     peer_python, peer_cwd, peer_env = peer_command(state)
     counts: dict[str, dict] = {}
     for mode in COUNTED_MODES:
-        python, cwd, env = (peer_python, peer_cwd, peer_env) if mode == "wagtail" else ([sys.executable], masthead_cwd, masthead_env)
+        if mode == "wagtail":
+            python, cwd, env, page = peer_python, peer_cwd, peer_env, peer_path
+        else:
+            python, cwd, env, page = [sys.executable], masthead_cwd, masthead_env, path
         out_file = out_dir / f"callgrind-{mode}.out"
         valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out_file}"]
-        found = run_child([*valgrind, *python], mode, peer_path if mode == "wagtail" else path, requests, cwd, env, True)
+        found = run_child([*valgrind, *python], mode, page, requests, cwd, env, counted=True)
         counts[mode] = {"bytes": found["bytes"], "instructions": callgrind_total(out_file) // requests}
     return summarise_instructions(counts, requests)
 
@@ -300,21 +322,14 @@ def summarise_instructions(counts: dict, requests: int) -> dict:
 
 def markdown_instructions(c: dict) -> list[str]:
     """The report's lines for the instruction counts."""
-    return [
-        "",
+    return report(
         f"Instructions per uncached article request, in one process (bench/render_split.py --instructions; "
         f"callgrind, counting {c['requests']} requests after a warm-up):",
-        "",
-        "| request | million instructions | Wagtail's count over this one |",
-        "| --- | ---: | ---: |",
-        f"| masthead, the whole page ({c['masthead_bytes']:,} B) | {c['masthead_full'] / 1e6:.2f} | {c['ratio_full']:.2f}x |",
-        f"| masthead, its templates free (routing, context, middleware) | {c['masthead_templates_free'] / 1e6:.2f} | "
-        f"{c['ratio_templates_free']:.2f}x |",
-        f"| plain Wagtail, the whole page ({c['wagtail_bytes']:,} B) | {c['wagtail'] / 1e6:.2f} | 1.00x |",
-        "",
-        f"- {c['target']}x the Wagtail site needs masthead's whole page in {c['target_instructions'] / 1e6:.2f} "
-        "million instructions or fewer.",
-    ]
+        ("million instructions", "count"),
+        c,
+        [c["masthead_full"] / 1e6, c["masthead_templates_free"] / 1e6, c["wagtail"] / 1e6],
+        f"{c['target_instructions'] / 1e6:.2f} million instructions or fewer",
+    )
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -323,7 +338,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--path", help="the masthead article's path")
     p.add_argument("--peer-path", help="the Wagtail peer's article (default: the seed article's)")
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--requests", type=int, help="requests per timed batch (default 50), or counted (default 10)")
+    p.add_argument(
+        "--requests", type=int, help="requests per timed batch (default 50), or counted (default 10)"
+    )
     p.add_argument(
         "--instructions",
         action="store_true",

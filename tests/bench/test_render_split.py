@@ -46,7 +46,9 @@ def counting_renders(render_split):
             cls.render = render
 
 
-def test_the_masthead_half_renders_whole_then_with_templates_free(render_split, uncached, make_section, make_article):
+def test_the_masthead_half_renders_whole_then_with_templates_free(
+    render_split, uncached, make_section, make_article
+):
     from django.test import Client
 
     client = Client(HTTP_HOST="127.0.0.1")  # as the child asks
@@ -130,7 +132,9 @@ def test_the_counted_child_counts_its_requests_only(
     assert result["bytes"] > 0
 
 
-def test_the_counted_child_switches_counting_off_when_a_request_fails(render_split, uncached, make_section, make_article):
+def test_the_counted_child_switches_counting_off_when_a_request_fails(
+    render_split, uncached, make_section, make_article
+):
     article = make_article(make_section("World"), "A story that breaks")
     events = []
     calls = {"n": 0}
