@@ -86,11 +86,18 @@ def test_summary_and_report(render_split):
     assert (split["masthead_full_ms"], split["masthead_templates_free_ms"], split["wagtail_ms"]) == (12.0, 6.0, 9.0)
     assert split["ratio_full"] == 0.75 and split["ratio_templates_free"] == 1.5
     assert split["target_ms"] == 6.0
-    report = "\n".join(render_split.markdown(split))
-    assert "| masthead, the whole page (31,000 B) | 12.00 | 0.75x |" in report
-    assert "| masthead, its templates free (routing, context, middleware) | 6.00 | 1.50x |" in report
-    assert "| plain Wagtail, the whole page (5,500 B) | 9.00 | 1.00x |" in report
-    assert "needs masthead's whole page in 6.00 ms or less" in report
+    assert_report(render_split.markdown(split), ("12.00 | 0.75x", "6.00 | 1.50x", "9.00"), "6.00 ms or less")
+
+
+def assert_report(lines: list[str], cells: tuple[str, str, str], needed: str) -> None:
+    """The split's table holds these cells (value and ratio for masthead whole and templates
+    free, value for Wagtail), for a 31,000-byte page and Wagtail's 5,500, and the target line."""
+    report = "\n".join(lines)
+    whole, free, wagtail = cells
+    assert f"| masthead, the whole page (31,000 B) | {whole} |" in report
+    assert f"| masthead, its templates free (routing, context, middleware) | {free} |" in report
+    assert f"| plain Wagtail, the whole page (5,500 B) | {wagtail} | 1.00x |" in report
+    assert f"needs masthead's whole page in {needed}" in report
 
 
 def test_ratios_pair_the_rounds(render_split):
@@ -179,11 +186,11 @@ def test_instruction_summary_and_report(render_split):
     c = render_split.summarise_instructions(counts, 10)
     assert c["ratio_full"] == 0.9 and c["ratio_templates_free"] == 1.8
     assert c["target_instructions"] == 18_000_000
-    report = "\n".join(render_split.markdown_instructions(c))
-    assert "| masthead, the whole page (31,000 B) | 30.00 | 0.90x |" in report
-    assert "| masthead, its templates free (routing, context, middleware) | 15.00 | 1.80x |" in report
-    assert "| plain Wagtail, the whole page (5,500 B) | 27.00 | 1.00x |" in report
-    assert "whole page in 18.00 million instructions or fewer" in report
+    assert_report(
+        render_split.markdown_instructions(c),
+        ("30.00 | 0.90x", "15.00 | 1.80x", "27.00"),
+        "18.00 million instructions or fewer",
+    )
 
 
 def test_the_counted_child_refuses_a_mode_it_does_not_know(render_split):
