@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 from django.apps import apps
 from django.core.files.storage import FileSystemStorage
+from django.utils.functional import LazyObject, empty
 from django.utils.safestring import SafeString
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter
@@ -103,18 +104,61 @@ def img_html(renditions: list, attrs: dict[str, Any]) -> SafeString:
 
     Attributes in Wagtail's order of precedence (the rendition's src, width, height and alt,
     then the app's default attributes, then `attrs`, then the srcset), written as `flatatt`
-    writes them: valued ones sorted by name, then the true booleans; None and False left out."""
+    writes them: valued ones sorted by name, then the true booleans; None and False left out.
+    Which attributes appear, in what order, and the text of all but the rendition's own depend
+    only on `attrs` and the defaults, the same at every call of a template, so that part is
+    laid out once (`_img_layout`) and each picture only fills in its own values."""
     first = renditions[0]
-    values = {"src": file_url(first.file), "width": first.width, "height": first.height, "alt": first.alt}
-    values.update(apps.get_app_config("wagtailimages").default_attrs)
-    values.update(attrs)
+    own = {"src": file_url(first.file), "width": first.width, "height": first.height, "alt": first.alt}
     if len(renditions) > 1:
-        values["srcset"] = ", ".join(f"{file_url(rendition.file)} {rendition.width}w" for rendition in renditions)
+        own["srcset"] = ", ".join(f"{file_url(each.file)} {each.width}w" for each in renditions)
+    fixed = {**apps.get_app_config("wagtailimages").default_attrs, **attrs}
+    try:
+        # The type is part of the key: a SafeString and a str of the same text escape differently.
+        layout = _img_layout(tuple((name, type(value), value) for name, value in fixed.items()), tuple(own))
+    except TypeError:  # an attribute value that cannot be a key (a list, say): lay it out here
+        layout = None
+    if layout is None or any(value is None or isinstance(value, bool) for value in own.values()):
+        return SafeString(f"<img{_attributes({**own, **fixed, **_srcset_of(own)})}>")
+    return SafeString(layout.format_map({name: escaped(value) for name, value in own.items()}))
+
+
+def _srcset_of(own: dict) -> dict:
+    return {"srcset": own["srcset"]} if "srcset" in own else {}
+
+
+def _attributes(values: dict[str, Any]) -> str:
+    """`values` as `flatatt` writes them: valued ones sorted by name, then the true booleans."""
     valued = sorted((name, value) for name, value in values.items() if not isinstance(value, bool) and value is not None)
     flags = sorted(name for name, value in values.items() if value is True)
     markup = "".join(f' {escaped(name)}="{escaped(value)}"' for name, value in valued)
-    markup += "".join(f" {escaped(name)}" for name in flags)
-    return SafeString(f"<img{markup}>")
+    return markup + "".join(f" {escaped(name)}" for name in flags)
+
+
+class _Slot(str):
+    """Stands for one of the rendition's own values while a layout is made."""
+
+    __slots__ = ()
+
+
+@lru_cache(maxsize=256)
+def _img_layout(fixed: tuple[tuple[str, type, Any], ...], own_names: tuple[str, ...]) -> str:
+    """The <img> for these fixed attributes as a `str.format_map` template whose fields are the
+    rendition's own values (`own_names`) that the fixed ones do not override."""
+    values: dict[str, Any] = {name: _Slot(name) for name in own_names if name != "srcset"}
+    values.update((name, value) for name, _, value in fixed)
+    if "srcset" in own_names:
+        values["srcset"] = _Slot("srcset")
+    pieces = []
+    for name, value in sorted((n, v) for n, v in values.items() if not isinstance(v, bool) and v is not None):
+        shown = "{%s}" % value if isinstance(value, _Slot) else _braces(escaped(value))
+        pieces.append(f' {_braces(escaped(name))}="{shown}"')
+    pieces += [f" {_braces(escaped(name))}" for name in sorted(n for n, v in values.items() if v is True)]
+    return "<img" + "".join(pieces) + ">"
+
+
+def _braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def file_url(file) -> str:
@@ -122,7 +166,11 @@ def file_url(file) -> str:
     file's name, so it is worked out once per pair; any other storage (a signed or expiring
     URL, say) is asked each time."""
     storage = file.storage
-    if storage.__class__.url is FileSystemStorage.url:
+    if isinstance(storage, LazyObject):  # the default storage: every read through it is a proxy call
+        if storage._wrapped is empty:
+            storage._setup()
+        storage = storage._wrapped
+    if type(storage).url is FileSystemStorage.url:
         return _storage_url(storage, storage.base_url, file.name)
     return file.url
 

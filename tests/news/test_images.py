@@ -163,6 +163,7 @@ def test_an_article_reads_its_pictures_from_one_fetch_without_cache_writes(clien
         {"class": "bylines__photo", "alt": ""},
         {"alt": 'Smoke over "Gaza" <b>& more</b>', "fetchpriority": "high", "hidden": True, "draggable": False},
         {"alt": mark_safe("<already> safe"), "data-none": None, "srcset": "overridden"},
+        {"class": "unhashable", "data-list": ["a", "<b>"]},  # laid out without the kept layouts
         {},
     ],
 )
@@ -190,3 +191,24 @@ def test_file_urls_follow_the_media_url(make_image, settings):
     assert before == rendition.file.url
     settings.MEDIA_URL = "/elsewhere/"
     assert file_url(rendition.file) == rendition.file.url == "/elsewhere/" + before.split("/", 2)[2]
+
+
+def test_img_layouts_are_kept_apart_by_their_attributes_and_filled_per_picture(make_image):
+    """The <img>'s layout is worked out once per set of attributes (news/renditions.py:
+    _img_layout): the same text as a str and as a SafeString must not share one, and each
+    picture laid out alike still gets its own src, sizes and alt."""
+    from wagtail.images.models import ResponsiveImage
+
+    from masthead.news.renditions import img_html
+
+    pictures = [make_image(title, 1600, 900) for title in ("First & <one>", 'Second "two"')]
+    for alt in ("<b>bold</b>", mark_safe("<b>bold</b>")):
+        attrs = {"alt": alt, "loading": "lazy"}
+        for image in pictures:
+            for specs in (["width-480", "width-800"], ["width-320"]):
+                renditions = list(image.get_renditions(*specs).values())
+                expected = ResponsiveImage(dict(enumerate(renditions)), dict(attrs)).__html__()
+                assert img_html(renditions, dict(attrs)) == expected
+    plain = img_html(list(pictures[0].get_renditions("width-320").values()), {"alt": "<b>"})
+    safe = img_html(list(pictures[0].get_renditions("width-320").values()), {"alt": mark_safe("<b>")})
+    assert 'alt="&lt;b&gt;"' in plain and 'alt="<b>"' in safe
