@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "masthead.caching.middleware.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The defaults made active, so that reading them is not a miss (why: masthead/locale.py).
+    "masthead.locale.DefaultLocaleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
