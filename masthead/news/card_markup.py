@@ -6,6 +6,13 @@ Through `{% include "news/includes/article_card.html" %}` each cost about 0.11 m
 its context, and template lookups of each field), 0.9 ms of an uncached article page. The card
 is small and fixed, so it is built here with `format_html`, which escapes every value as the
 template did; its picture goes through the same srcset code as `srcset_image()`.
+
+The same cards come back on page after page (the "More in" list is the same under every story of
+a section, a front's cards are under its stories too), so a card's markup is also remembered by
+everything it is made from: each field it shows, its picture's renditions (file URLs and sizes),
+the options, and the active time zone and language its date is written in. A change to any of
+them is a different key, so a remembered card is never out of date; it only spares building the
+same text twice. The rows are still read from the database on every uncached page.
 """
 
 from __future__ import annotations
@@ -16,8 +23,8 @@ from wagtail.images.models import Filter
 
 from masthead.escaping import format_html
 
-from .cards import Card
-from .renditions import srcset_html
+from .cards import Card, date_setting
+from .renditions import distinct_renditions, file_url, renditions_html
 
 HEADINGS = frozenset({"h2", "h3", "h4"})
 # The card's picture: (filters, sizes) for the lead card of a front, and for every other card.
@@ -31,23 +38,50 @@ _PICTURE = (
 )
 
 
+MAX_REMEMBERED = 4096  # cards per process, a kilobyte or two each; dropped all at once when full
+_remembered: dict[tuple, SafeString] = {}
+
+
 def card_html(card: Card, heading: str = "h2", show_section: bool = False, lead: bool = False) -> SafeString:
     """One story as a list shows it: picture, section, headline, standfirst, bylines, date and
     comment count. `heading` is the headline's element (h2 to h4, by where the list sits)."""
     if heading not in HEADINGS:
         raise ValueError(f"a card's heading is one of {sorted(HEADINGS)}, not {heading!r}")
+    filters, sizes = _LEAD_PICTURE if lead else _PICTURE
+    renditions = list(distinct_renditions(card.lead_image, filters).values()) if card.lead_image is not None else []
+    section = card.section if show_section else None
+    key = (
+        card.pk,
+        card.title,
+        card.url,
+        card.standfirst,
+        card.first_published_at,
+        card.comment_count,
+        (section.url, section.title) if section is not None else None,
+        tuple((author.url, author.title) for author in card.authors),
+        tuple((file_url(rendition.file), rendition.width, rendition.height) for rendition in renditions),
+        heading,
+        lead,
+        date_setting(),
+    )
+    html = _remembered.get(key)
+    if html is None:
+        if len(_remembered) >= MAX_REMEMBERED:
+            _remembered.clear()
+        html = _remembered[key] = _card_html(card, heading, section, renditions, sizes, lead)
+    return html
+
+
+def _card_html(card: Card, heading: str, section, renditions: list, sizes: str, lead: bool) -> SafeString:
     parts = [format_html('<article class="card{}">\n', " card--lead" if lead else "")]
-    if card.lead_image is not None:
-        filters, sizes = _LEAD_PICTURE if lead else _PICTURE
-        picture = srcset_html(card.lead_image, filters, {"sizes": sizes, "alt": "", "loading": "lazy"})
+    if renditions:
+        picture = renditions_html(renditions, {"sizes": sizes, "alt": "", "loading": "lazy"})
         parts.append(
             format_html('<a class="card__image" href="{}" tabindex="-1" aria-hidden="true">{}</a>\n', card.url, picture)
         )
     parts.append('<div class="card__text">\n')
-    if card.section is not None and show_section:
-        parts.append(
-            format_html('<p class="card__section"><a href="{}">{}</a></p>\n', card.section.url, card.section.title)
-        )
+    if section is not None:
+        parts.append(format_html('<p class="card__section"><a href="{}">{}</a></p>\n', section.url, section.title))
     tag = mark_safe(heading)  # one of HEADINGS
     parts.append(format_html('<{} class="card__headline"><a href="{}">{}</a></{}>\n', tag, card.url, card.title, tag))
     if card.standfirst:

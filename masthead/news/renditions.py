@@ -89,10 +89,14 @@ def srcset_html(image, filters: list[Filter], attrs: dict) -> SafeString:
     """The <img> `srcset_image()` gives, renditions of equal width dropped. With one
     rendition left there is no srcset, so `sizes` goes too (HTML allows it only beside a
     srcset); the <img> keeps the width and height of the first (smallest) rendition."""
-    renditions = distinct_renditions(image, filters)
+    return renditions_html(list(distinct_renditions(image, filters).values()), attrs)
+
+
+def renditions_html(renditions: list, attrs: dict) -> SafeString:
+    """The <img> of renditions already chosen (`distinct_renditions`), as `srcset_html`."""
     if len(renditions) < 2:
         attrs = {name: value for name, value in attrs.items() if name != "sizes"}
-    return img_html(list(renditions.values()), attrs)
+    return img_html(renditions, attrs)
 
 
 def img_html(renditions: list, attrs: dict[str, Any]) -> SafeString:

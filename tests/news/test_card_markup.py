@@ -94,3 +94,68 @@ def test_the_picture_is_the_srcset_image_of_the_lead_or_of_a_plain_card(make_ima
     assert [c.split()[1] for c in lead["srcset"].split(", ")] == ["640w", "1280w"]
     assert plain["sizes"].startswith("(min-width: 64em) 18rem") and lead["sizes"] == "(min-width: 64em) 40rem, 100vw"
     assert (plain["alt"], plain["loading"]) == ("", "lazy")
+
+
+CHANGES = {
+    "title": "Another headline",
+    "url": "/world/moved/",
+    "standfirst": "A new standfirst.",
+    "first_published_at": datetime(2025, 1, 2, 3, 4, tzinfo=timezone.utc),
+    "comment_count": 3,
+    "section": Link(2, "World, renamed", "/world/"),
+    "authors": [Link(7, "Ada", "/authors/ada/")],
+}
+
+
+@pytest.mark.parametrize("field", sorted(CHANGES))
+def test_a_remembered_card_is_never_shown_after_what_it_shows_changed(field):
+    """Cards are remembered by everything they show (card_markup.card_html): any change is a
+    new card, exactly as if nothing had been remembered."""
+    from masthead.news import card_markup
+
+    before = card_html(card(), heading="h3", show_section=True)
+    assert card_html(card(), heading="h3", show_section=True) is before  # remembered
+    changed = card(**{field: CHANGES[field]})
+    shown = card_html(changed, heading="h3", show_section=True)
+    card_markup._remembered.clear()
+    assert shown == card_html(changed, heading="h3", show_section=True) != before
+
+
+def test_the_options_and_the_time_zone_are_part_of_what_is_remembered():
+    shown = {
+        card_html(card(), heading="h3"),
+        card_html(card(), heading="h4"),
+        card_html(card(), show_section=True),
+        card_html(card(), lead=True),
+    }
+    with django_timezone.override(ZoneInfo("Asia/Tokyo")):
+        shown.add(card_html(card(first_published_at=datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc))))
+    shown.add(card_html(card(first_published_at=datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc))))
+    assert len(shown) == 6
+
+
+def test_remembered_cards_are_bounded(monkeypatch):
+    from masthead.news import card_markup
+
+    monkeypatch.setattr(card_markup, "MAX_REMEMBERED", 3)
+    card_markup._remembered.clear()
+    for pk in range(10):
+        card_html(card(pk=pk))
+        assert len(card_markup._remembered) <= 3
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fresh_cache")
+def test_a_remembered_card_follows_its_pictures_renditions(make_image):
+    """A picture's renditions are part of the key: another rendition file (regenerated, or the
+    media moved) is another card."""
+    from masthead.news import renditions
+
+    picture = make_image("Card picture", 1600, 900)
+    picture.prefetched_renditions = list(picture.get_renditions("fill-320x180", "fill-640x360").values())
+    before = card_html(card(lead_image=picture))
+    moved = picture.prefetched_renditions[0]
+    moved.file.name = moved.file.name.replace("fill-320x180", "fill-320x180.moved")
+    renditions._storage_url.cache_clear()
+    after = card_html(card(lead_image=picture))
+    assert "fill-320x180.moved" in after and "fill-320x180.moved" not in before
