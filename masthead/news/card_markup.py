@@ -48,7 +48,9 @@ def card_html(card: Card, heading: str = "h2", show_section: bool = False, lead:
     if heading not in HEADINGS:
         raise ValueError(f"a card's heading is one of {sorted(HEADINGS)}, not {heading!r}")
     filters, sizes = _LEAD_PICTURE if lead else _PICTURE
-    renditions = list(distinct_renditions(card.lead_image, filters).values()) if card.lead_image is not None else []
+    renditions = []
+    if card.lead_image is not None:
+        renditions = list(distinct_renditions(card.lead_image, filters).values())
     section = card.section if show_section else None
     key = (
         card.pk,
@@ -81,7 +83,8 @@ def _card_html(card: Card, heading: str, section, renditions: list, sizes: str, 
         )
     parts.append('<div class="card__text">\n')
     if section is not None:
-        parts.append(format_html('<p class="card__section"><a href="{}">{}</a></p>\n', section.url, section.title))
+        link = format_html('<a href="{}">{}</a>', section.url, section.title)
+        parts.append(format_html('<p class="card__section">{}</p>\n', link))
     tag = mark_safe(heading)  # one of HEADINGS
     parts.append(format_html('<{} class="card__headline"><a href="{}">{}</a></{}>\n', tag, card.url, card.title, tag))
     if card.standfirst:
