@@ -128,7 +128,7 @@ class Comment(models.Model):
 
     @cached_property
     def html(self) -> str:
-        return self.body_html if self.html_version == RENDER_VERSION else html_of(self.body)
+        return shown_html(self.body, self.body_html, self.html_version)
 
     @property
     def display_depth(self) -> int:
@@ -228,6 +228,11 @@ class CommentPolicy(BaseSiteSetting):
 
 def html_of(body: str) -> str:
     return render(body) if body else ""
+
+
+def shown_html(body: str, body_html: str, html_version: str) -> str:
+    """A comment's HTML: as stored when it was made by the current rules, else made now."""
+    return body_html if html_version == RENDER_VERSION else html_of(body)
 
 
 def store_html(comment_model, batch: int = 1000, using: str = "default") -> int:

@@ -1,12 +1,20 @@
 """Reading comments for an article page: a fixed number of queries, however long the thread.
 
-A page of top-level comments is one query, every reply in those threads one more (through the
-`root` link), and both counts one: 5 comments or 5,000 cost the same three queries.
+Most articles have a few dozen comments at most, so the page first reads every comment shown,
+up to ONE_READ of them, as plain rows, and pages its threads in Python: one query. Only an
+article with more comments than that reads them as before: both counts in one query, a page of
+top-level comments in one more, and every reply in those threads in a third (through the `root`
+link), so 5,000 comments cost the same four queries as 500.
+
+Comments are shown from rows (`ShownComment`) rather than model instances: a page only reads
+them, and a Comment model instance costs its whole row of columns and a signal each.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -15,9 +23,34 @@ from django.urls import reverse
 from masthead.caching.prepared import Prepared
 from masthead.news.cards import ISO_DATE, date_setting, local_dates
 
-from .models import MAX_DEPTH, Comment
+from .models import MAX_DEPTH, Comment, shown_html
 
 THREADS_PER_PAGE = 50
+ONE_READ = 250  # comments shown read at once; an article with more pages them in SQL
+
+
+class ShownComment(NamedTuple):
+    """What a page shows of a comment, as read from its row (SHOWN_FIELDS)."""
+
+    pk: int
+    parent_id: int | None
+    root_id: int | None
+    depth: int
+    author_name: str
+    body: str
+    body_html: str
+    html_version: str
+    is_pick: bool
+    deleted_by_author: bool
+    created_at: datetime
+    state: str
+
+    @property
+    def html(self) -> str:
+        return shown_html(self.body, self.body_html, self.html_version)
+
+
+SHOWN_FIELDS = ShownComment._fields
 
 
 @dataclass
@@ -25,14 +58,14 @@ class Node:
     """A comment as the thread shows it, with what its template would otherwise work out per
     comment (two dates and a URL: a third of a long thread's render time)."""
 
-    comment: Comment
+    comment: ShownComment
     children: list["Node"] = field(default_factory=list)
     reply_url: str = ""
     created_iso: str = ""
     created_text: str = ""
 
 
-def _node(comment: Comment, reply_pattern: str, where: tuple) -> Node:
+def _node(comment: ShownComment, reply_pattern: str, where: tuple) -> Node:
     created_iso, created_text = local_dates(comment.created_at, ISO_DATE, "j M Y, H:i", where=where)
     return Node(
         comment,
@@ -66,7 +99,7 @@ def shown():
     return Comment.objects.filter(SHOWN)
 
 
-def build_threads(roots: list[Comment], replies: list[Comment]) -> list[Node]:
+def build_threads(roots: list[ShownComment], replies: list[ShownComment]) -> list[Node]:
     """Nest replies under their parents; below MAX_DEPTH they continue flat at that depth."""
     reply_pattern = reverse("comments:reply", args=[int(_PLACEHOLDER)])
     where = date_setting()
@@ -80,9 +113,16 @@ def build_threads(roots: list[Comment], replies: list[Comment]) -> list[Node]:
     return [nodes[c.pk] for c in roots]
 
 
-# What every article page asks, compiled once (masthead.caching.prepared): its two counts,
-# as one grouped row (none when it has no comment at all), and, when all its threads fit on
-# one page, every comment shown.
+# What every article page asks, compiled once (masthead.caching.prepared): every comment shown,
+# oldest first, up to one more than ONE_READ (one more says there are more).
+_shown_of = Prepared(
+    "comments:shown",
+    lambda article_id: shown()
+    .filter(article_id=article_id)
+    .order_by("created_at", "pk")
+    .values_list(*SHOWN_FIELDS)[: ONE_READ + 1],
+)
+# For an article with more than that: its two counts, as one grouped row.
 _counts_for = Prepared(
     "comments:counts",
     lambda article_id: Comment.objects.filter(article_id=article_id)
@@ -94,38 +134,40 @@ _counts_for = Prepared(
     )
     .values_list("threads", "approved"),
 )
-_every_shown_of = Prepared(
-    "comments:every-shown",
-    lambda article_id: shown().filter(article_id=article_id).order_by("created_at", "pk"),
-)
+
+
+def _newest_conversations_first(comment: ShownComment) -> tuple:
+    return (comment.is_pick, comment.created_at, comment.pk)  # sorted in reverse
 
 
 def thread_page(article, page_number) -> dict:
-    """Editor's picks first, then the newest conversations; replies oldest first. Two queries
-    when every thread fits on one page, three otherwise."""
-    found = _counts_for(article.pk)
-    counts = {"threads": found[0][0], "approved": found[0][1]} if found else {"threads": 0, "approved": 0}
-    if counts["threads"] > THREADS_PER_PAGE:
-        top = shown().filter(article=article, depth=0).order_by("-is_pick", "-created_at", "-pk")
-    else:  # one page, read below with the replies: not worth building a queryset for
-        top = []
-    paginator = Paginator(top, THREADS_PER_PAGE)
-    paginator.count = counts["threads"]  # both counts above are one query, not two
-    try:
-        page = paginator.page(page_number or 1)
-    except (PageNotAnInteger, EmptyPage):
-        page = paginator.page(1)
-    if not paginator.count:
-        roots, replies = [], []
-    elif paginator.num_pages == 1:
-        # Every thread fits on this page, as on most articles: all of them and their replies
-        # in one query rather than two.
-        every = _every_shown_of(article.pk)
-        roots = sorted((c for c in every if c.depth == 0), key=lambda c: (c.is_pick, c.created_at, c.pk), reverse=True)
-        shown_roots = {c.pk for c in roots}
+    """Editor's picks first, then the newest conversations; replies oldest first. One query
+    when the article has at most ONE_READ comments shown, four otherwise."""
+    every = [ShownComment._make(row) for row in _shown_of(article.pk)]
+    if len(every) <= ONE_READ:
+        roots = sorted((c for c in every if c.depth == 0), key=_newest_conversations_first, reverse=True)
+        approved = sum(1 for c in every if c.state == Comment.State.APPROVED)
+        page = _page(Paginator(roots, THREADS_PER_PAGE), page_number)
+        shown_roots = {c.pk for c in page.object_list}
         replies = [c for c in every if c.depth > 0 and c.root_id in shown_roots]
-    else:
-        roots = list(page.object_list)
-        replies = list(shown().filter(root__in=[c.pk for c in roots]).order_by("created_at", "pk"))
-    threads = build_threads(roots, replies)
-    return {"threads": threads, "comments_page": page, "comment_count": counts["approved"]}
+        return _threads(list(page.object_list), replies, page, approved)
+    threads, approved = _counts_for(article.pk)[0]
+    top = shown().filter(article=article, depth=0).order_by("-is_pick", "-created_at", "-pk").values_list(*SHOWN_FIELDS)
+    paginator = Paginator(top, THREADS_PER_PAGE)
+    paginator.count = threads  # counted above with the approved ones, in one query
+    page = _page(paginator, page_number)
+    roots = [ShownComment._make(row) for row in page.object_list]
+    replies = shown().filter(root__in=[c.pk for c in roots]).order_by("created_at", "pk").values_list(*SHOWN_FIELDS)
+    return _threads(roots, [ShownComment._make(row) for row in replies], page, approved)
+
+
+def _page(paginator: Paginator, number):
+    """The page asked for, or the first when it is not one (a stale or made-up link)."""
+    try:
+        return paginator.page(number or 1)
+    except (PageNotAnInteger, EmptyPage):
+        return paginator.page(1)
+
+
+def _threads(roots: list[ShownComment], replies: list[ShownComment], page, approved: int) -> dict:
+    return {"threads": build_threads(roots, replies), "comments_page": page, "comment_count": approved}
