@@ -152,13 +152,13 @@ def thread_page(article, page_number) -> dict:
         replies = [c for c in every if c.depth > 0 and c.root_id in shown_roots]
         return _threads(list(page.object_list), replies, page, approved)
     threads, approved = _counts_for(article.pk)[0]
-    top = shown().filter(article=article, depth=0).order_by("-is_pick", "-created_at", "-pk").values_list(*SHOWN_FIELDS)
-    paginator = Paginator(top, THREADS_PER_PAGE)
+    top = shown().filter(article=article, depth=0).order_by("-is_pick", "-created_at", "-pk")
+    paginator = Paginator(top.values_list(*SHOWN_FIELDS), THREADS_PER_PAGE)
     paginator.count = threads  # counted above with the approved ones, in one query
     page = _page(paginator, page_number)
     roots = [ShownComment._make(row) for row in page.object_list]
-    replies = shown().filter(root__in=[c.pk for c in roots]).order_by("created_at", "pk").values_list(*SHOWN_FIELDS)
-    return _threads(roots, [ShownComment._make(row) for row in replies], page, approved)
+    replies = shown().filter(root__in=[c.pk for c in roots]).order_by("created_at", "pk")
+    return _threads(roots, [ShownComment._make(row) for row in replies.values_list(*SHOWN_FIELDS)], page, approved)
 
 
 def _page(paginator: Paginator, number):

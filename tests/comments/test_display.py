@@ -107,7 +107,8 @@ def test_query_budget_same_for_5_and_5000_comments(client, make_section, make_ar
         more = page.select_one("section#comments a[rel=next]")["href"]
         assert more == "?comments=2#comments"
         second = doc(client, article.url + "?comments=2").select("section#comments > ol.comment-list > li")
-        assert len(second) == THREADS_PER_PAGE and not {li["id"] for li in second} & {li["id"] for li in threads}
+        assert len(second) == THREADS_PER_PAGE
+        assert not {li["id"] for li in second} & {li["id"] for li in threads}
         # The newest conversations first, each with its reply.
         assert [li.select_one(".comment__author").get_text() for li in threads[:2]] == ["R0", "R1"]
         assert threads[0].select_one("ol.comment-list--replies .comment__author").get_text() == "re"
