@@ -158,7 +158,8 @@ def thread_page(article, page_number) -> dict:
     page = _page(paginator, page_number)
     roots = [ShownComment._make(row) for row in page.object_list]
     replies = shown().filter(root__in=[c.pk for c in roots]).order_by("created_at", "pk")
-    return _threads(roots, [ShownComment._make(row) for row in replies.values_list(*SHOWN_FIELDS)], page, approved)
+    replies = [ShownComment._make(row) for row in replies.values_list(*SHOWN_FIELDS)]
+    return _threads(roots, replies, page, approved)
 
 
 def _page(paginator: Paginator, number):
