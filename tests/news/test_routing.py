@@ -129,3 +129,29 @@ def test_a_restriction_saved_during_a_request_is_seen_at_once(desk, make_article
         assert hidden.pk in shown()
     finally:
         visibility._finish()
+
+
+def test_a_public_page_s_restrictions_cost_no_sql_at_all(desk, make_article, monkeypatch):
+    """With no private page anywhere, the restrictions Wagtail checks before serving are none,
+    known without compiling any SQL, and still behave as a queryset."""
+    from django.core.signals import request_finished, request_started
+    from django.db.models.sql.compiler import SQLCompiler
+
+    article = make_article(desk.world, "Open to all")
+    request_started.send(sender=None)  # as in a request: the private paths are read once
+    try:
+        visibility._restricted_paths()
+        compiled = []
+        execute_sql = SQLCompiler.execute_sql
+
+        def counted(self, *args, **kwargs):
+            compiled.append(self.query)
+            return execute_sql(self, *args, **kwargs)
+
+        monkeypatch.setattr(SQLCompiler, "execute_sql", counted)
+        restrictions = article.get_view_restrictions()
+        assert list(restrictions) == [] and not restrictions.exists() and not restrictions
+        assert compiled == []
+        assert list(restrictions.filter(restriction_type=PageViewRestriction.LOGIN)) == []
+    finally:
+        request_finished.send(sender=None)
