@@ -191,12 +191,13 @@ def load(ids: Iterable[int], request: HttpRequest | None = None) -> list[Card]:
     return from_rows([by_pk[pk] for pk in ids if pk in by_pk], request)
 
 
-def from_rows(found: Iterable, request: HttpRequest | None = None) -> list[Card]:
-    """Cards from rows of `rows()`, with their authors, images and sections (three queries)."""
+def from_rows(found: Iterable, request: HttpRequest | None = None, pictures: list | None = None) -> list[Card]:
+    """Cards from rows of `rows()`, with their authors, images and sections (three queries).
+    The renditions of `pictures`, other images on the same page, are read with the cards'."""
     cards = [_card(row, request) for row in found]
+    renditions.load([card.lead_image for card in cards if card.lead_image is not None] + (pictures or []))
     if cards:
         _attach_authors(cards)
-        renditions.load([card.lead_image for card in cards if card.lead_image is not None])
         attach_primary_sections(cards, request)
         _add_keys(cards)
     return cards

@@ -267,9 +267,10 @@ def article_context(article: ArticlePage, request: HttpRequest | None = None) ->
         bylines = _article_bylines(pk)
     else:
         bylines = list(article.bylines.select_related("author__photo").order_by("sort_order"))
-    # The lead picture's srcset and structured data, and the bylines' portraits, in one query.
+    # The lead picture's srcset and structured data, and the bylines' portraits: their
+    # renditions are read with the related cards' pictures, in one query (related.reading).
     pictures = [article.lead_image] + [byline.author.photo for byline in bylines]
-    renditions.load([p for p in pictures if p is not None and getattr(p, "prefetched_renditions", None) is None])
+    pictures = [p for p in pictures if p is not None and getattr(p, "prefetched_renditions", None) is None]
     breadcrumb = section_trail(article)
     context = {
         "breadcrumb": breadcrumb,
@@ -281,7 +282,8 @@ def article_context(article: ArticlePage, request: HttpRequest | None = None) ->
     # queries, from ids stored on publish. See masthead/news/related.py.
     from .related import reading
 
-    context.update(reading(article, section=breadcrumb[-1] if breadcrumb else None, request=request))
+    section = breadcrumb[-1] if breadcrumb else None
+    context.update(reading(article, section=section, request=request, pictures=pictures))
     _add_article_keys(article, context)
     return context
 

@@ -29,7 +29,7 @@ from wagtail.models import Page
 
 from masthead.caching.prepared import Prepared
 
-from . import cards, queries
+from . import cards, queries, renditions
 
 logger = logging.getLogger(__name__)
 
@@ -174,19 +174,21 @@ _newest_in_section = Prepared(
 )
 
 
-def reading(article, section=None, request=None) -> dict:
+def reading(article, section=None, request=None, pictures: list | None = None) -> dict:
     """What the article page shows under the story, in a fixed number of queries.
 
     `section` is the article's primary section if the caller already has it (the breadcrumb's
     last entry). Queries: the newest in the section (1) and the stored ones still live (1, when
     there are any), both as card rows, then what the cards shown need (news/cards.py).
+    The renditions of `pictures` (the page's own: its lead image, its bylines' portraits) are
+    read with the cards' own, in the same query.
     """
     empty = {"related_articles": [], "more_in_section": [], "primary_section": None}
-    if not article.pk or not article.path:
-        return empty  # a preview of an article that was never saved
-    parent_path = article.path[: -Page.steplen]
-    if section is None or section.path != parent_path:
-        return empty  # the parent is not a live section
+    parent_path = article.path[: -Page.steplen] if article.pk and article.path else None
+    if parent_path is None or section is None or section.path != parent_path:
+        # A preview of an article never saved, or one whose parent is not a live section.
+        renditions.load(pictures or [])
+        return empty
     stored = [pk for pk in (article.related_ids or []) if isinstance(pk, int) and pk != article.pk][:STORED]
 
     newest = _newest_in_section(parent_path, parent_path + "Z" * Page.steplen, article.depth, article.pk)
@@ -196,6 +198,6 @@ def reading(article, section=None, request=None) -> dict:
     related_rows = [alive[pk] for pk in stored if pk in alive][:SHOWN]
     shown = {row.pk for row in related_rows}
     more_rows = [row for row in newest if row.pk not in shown][:SHOWN]  # newest first
-    made = cards.from_rows(related_rows + more_rows, request)
+    made = cards.from_rows(related_rows + more_rows, request, pictures=pictures)
     related, more = made[: len(related_rows)], made[len(related_rows) :]
     return {"related_articles": related, "more_in_section": more, "primary_section": section}
