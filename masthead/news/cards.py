@@ -191,7 +191,9 @@ def load(ids: Iterable[int], request: HttpRequest | None = None) -> list[Card]:
     return from_rows([by_pk[pk] for pk in ids if pk in by_pk], request)
 
 
-def from_rows(found: Iterable, request: HttpRequest | None = None, pictures: list | None = None) -> list[Card]:
+def from_rows(
+    found: Iterable, request: HttpRequest | None = None, pictures: list | None = None
+) -> list[Card]:
     """Cards from rows of `rows()`, with their authors, images and sections (three queries).
     The renditions of `pictures`, other images on the same page, are read with the cards'."""
     cards = [_card(row, request) for row in found]
