@@ -13,8 +13,9 @@ More ids are stored than shown, so an article that is later unpublished or delet
 out at render time and the next one moves up. Publishing an article also refreshes the lists
 of the articles it lists, so older stories can point to the newer one.
 
-"More in <section>" is the newest articles of the primary section (the parent page), one
-indexed query per request, read with the related cards in one fixed set of queries.
+"More in <section>" is the newest articles of the primary section (the parent page): their ids
+are site structure, remembered per generation (`newest_in_section`), and their cards are read
+with the related ones, in one query.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from django.db import transaction
 from django.db.models import Case, Count, FloatField, Max, Sum, Value, When
 from wagtail.models import Page
 
+from masthead.caching import config
 from masthead.caching.prepared import Prepared
 
 from . import cards, queries, renditions
@@ -161,17 +163,33 @@ def rebuild_all(batch_size: int = 200) -> int:
     return count
 
 
-# Newest first in the primary section, but for the article itself: a range of the path index
-# plus a top-N sort. The range (children's paths are the parent's plus one step of 0-9A-Z)
-# rather than path__startswith, whose LIKE cannot use an index on SQLite (LIKE ignores case
-# there). Read as card rows, so the cards shown need no further query of their own; twice as
-# many as shown, enough after dropping the related ones.
+# The ids of a section's newest articles, newest first: a range of the path index plus a top-N
+# sort. The range (children's paths are the parent's plus one step of 0-9A-Z) rather than
+# path__startswith, whose LIKE cannot use an index on SQLite (LIKE ignores case there). One
+# more than "More in" ever needs: the article being read may be among them.
 _newest_in_section = Prepared(
     "related:newest-in-section",
-    lambda low, high, depth, pk: cards.published_rows()
+    lambda low, high, depth: cards.published_rows()
     .filter(path__gt=low, path__lte=high, depth=depth)
-    .exclude(pk=pk)[: 2 * SHOWN],
+    .values_list("pk", flat=True)[: 2 * SHOWN + 1],
 )
+
+
+def newest_in_section(section_path: str, depth: int) -> tuple[int, ...]:
+    """The ids of the newest live, public articles directly in the section at `section_path`.
+
+    They change only when a page is published, unpublished, moved or deleted, or a section made
+    private, and each of those starts a new generation of the site's structure
+    (masthead.caching.config), so they are remembered per generation like the menu: one query
+    per section and generation, where every article page used to ask it again (a scan of the
+    whole section's range and a sort, 5 % of an uncached article). The cards themselves are
+    still read on every page: their comment counts change without a new generation."""
+    known = config.remembered("related:newest-in-sections", dict)
+    key = (section_path, depth)
+    ids = known.get(key)
+    if ids is None:
+        ids = known[key] = tuple(_newest_in_section(section_path, section_path + "Z" * Page.steplen, depth))
+    return ids
 
 
 def reading(article, section=None, request=None, pictures: list | None = None) -> dict:
@@ -190,14 +208,14 @@ def reading(article, section=None, request=None, pictures: list | None = None) -
         renditions.load(pictures or [])
         return empty
     stored = [pk for pk in (article.related_ids or []) if isinstance(pk, int) and pk != article.pk][:STORED]
-
-    newest = _newest_in_section(parent_path, parent_path + "Z" * Page.steplen, article.depth, article.pk)
-    # The stored ids still live, by plain ids: an OR of "stored" and "newest" subqueries made
-    # PostgreSQL join every article (74-126 ms at 200,000 articles; this: 0.3 ms).
-    alive = {row.pk: row for row in cards.live_rows_among(stored)} if stored else {}
+    newest = [pk for pk in newest_in_section(parent_path, article.depth) if pk != article.pk][: 2 * SHOWN]
+    # Both lists' cards in one query, by plain ids: an OR of "stored" and "newest" subqueries
+    # made PostgreSQL join every article (74-126 ms at 200,000 articles; this: 0.3 ms).
+    wanted = list(dict.fromkeys(stored + newest))
+    alive = {row.pk: row for row in cards.live_rows_among(wanted)} if wanted else {}
     related_rows = [alive[pk] for pk in stored if pk in alive][:SHOWN]
     shown = {row.pk for row in related_rows}
-    more_rows = [row for row in newest if row.pk not in shown][:SHOWN]  # newest first
+    more_rows = [alive[pk] for pk in newest if pk in alive and pk not in shown][:SHOWN]  # newest first
     made = cards.from_rows(related_rows + more_rows, request, pictures=pictures)
     related, more = made[: len(related_rows)], made[len(related_rows) :]
     return {"related_articles": related, "more_in_section": more, "primary_section": section}

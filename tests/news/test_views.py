@@ -27,7 +27,10 @@ def html(response) -> BeautifulSoup:
 # live revision's report; the comments 3 (both counts, a page of threads, their replies); its
 # lead picture and its bylines' portraits 1, for all their renditions (masthead/news/renditions.py).
 # Lists are keyset pages (masthead/news/pagination.py): no COUNT(*), one query for the page.
-QUERY_BUDGET = {"home": 13, "section": 12, "section page 2": 12, "article": 17, "author": 9, "tag": 9}
+# As counted here, inside a test's transaction, where nothing of the site's structure is
+# remembered: the first page after a change. Between changes an article page asks one query
+# fewer (its section's newest ids, related.newest_in_section, are remembered).
+QUERY_BUDGET = {"home": 13, "section": 12, "section page 2": 12, "article": 18, "author": 9, "tag": 9}
 
 
 @pytest.fixture
