@@ -52,3 +52,25 @@ def test_querystring_changes_and_removes_keys_of_the_request():
 def test_url_reverses_with_arguments():
     assert render("{{ url('comments:post', 7) }}") == "/comments/post/7/"
     assert render("{{ url('search:search') }}") == "/search/"
+
+
+def test_url_is_remembered_by_what_reverse_depends_on():
+    """url() keeps what reverse() gave per name, values, mount point and URLconf
+    (masthead/templating.py): a site mounted elsewhere gets its own URLs."""
+    from django.urls import set_script_prefix
+
+    assert render("{{ url('comments:post', 7) }}") == "/comments/post/7/"
+    assert render("{{ url('comments:post', 8) }}") == "/comments/post/8/"
+    set_script_prefix("/news/")
+    try:
+        assert render("{{ url('comments:post', 7) }}") == "/news/comments/post/7/"
+    finally:
+        set_script_prefix("/")
+    assert render("{{ url('comments:post', 7) }}") == "/comments/post/7/"
+
+
+def test_static_follows_a_change_of_settings(settings):
+    before = render("{{ static('masthead/favicon.svg') }}")
+    assert before.endswith("favicon.svg") or "favicon." in before
+    settings.STATIC_URL = "/elsewhere/"
+    assert render("{{ static('masthead/favicon.svg') }}").startswith("/elsewhere/")
