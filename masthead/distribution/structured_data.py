@@ -30,6 +30,7 @@ from wagtail.images.models import Filter
 from wagtail.models import Site
 
 from masthead.caching import config
+from masthead.news.cards import SectionLink
 from masthead.news.models import tag_url
 from masthead.news.renditions import prefetched
 
@@ -272,7 +273,8 @@ def generic(description: str = "") -> PageMeta:
 
 
 def breadcrumb_list(request: HttpRequest, trail) -> dict:
-    items = [("Home", home_url(request))] + [(section.title, page_url(request, section)) for section in trail]
+    items = [("Home", home_url(request))]
+    items += [(section.title, _section_url(request, section)) for section in trail]
     return {
         "@context": SCHEMA,
         "@type": "BreadcrumbList",
@@ -282,6 +284,12 @@ def breadcrumb_list(request: HttpRequest, trail) -> dict:
             if url
         ],
     }
+
+
+def _section_url(request: HttpRequest, section) -> str | None:
+    """A trail's section: a link (masthead.news.cards.SectionLink) or, for a section page not
+    live, the page itself."""
+    return section.full_url if isinstance(section, SectionLink) else page_url(request, section)
 
 
 def _title(page) -> str:

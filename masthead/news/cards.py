@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
 from django.apps import apps
 from django.db.models import QuerySet
@@ -65,6 +65,19 @@ class NavLink(Link):
 
     path: str = ""
     slug: str = ""
+
+
+@dataclass(slots=True)
+class SectionLink(NavLink):
+    """A live section as an article page names it (breadcrumb, "Also in", "More in") and its
+    structured data links it (`full_url`)."""
+
+    full_url: str = ""
+
+
+class LiveSections(NamedTuple):
+    by_path: dict[str, SectionLink]
+    by_pk: dict[int, SectionLink]
 
 
 @dataclass(slots=True)
@@ -127,6 +140,7 @@ class _PageAddress:
     __slots__ = ("url_path", "_wagtail_cached_site_root_paths")
 
     get_url = Page.get_url
+    get_full_url = Page.get_full_url
     get_url_parts = Page.get_url_parts
     _get_site_root_paths = Page._get_site_root_paths
     _get_relevant_site_root_paths = Page._get_relevant_site_root_paths
@@ -291,3 +305,22 @@ def _add_keys(cards: list[Card]) -> None:
         names += [surrogate.author_name(author.pk) for author in card.authors]
         collector.published(card.last_published_at)
     surrogate.add(*names)
+
+
+def live_sections(request: HttpRequest | None) -> LiveSections:
+    """Every live section, by tree path and by id, as links: site structure, so read once per
+    generation (masthead.caching.config) rather than as page models on every article page (its
+    trail and its further sections were two queries building a Wagtail page per section). URLs
+    are relative to the request's site and start where the site is mounted, so the map is
+    kept per site and mount point. Shared: callers must not change it."""
+    site = Site.find_for_request(request) if request is not None else None
+
+    def load() -> LiveSections:
+        live = apps.get_model("news", "SectionPage").objects.live()
+        by_path = {}
+        for pk, title, url_path, path, slug in live.values_list("pk", "title", "url_path", "path", "slug"):
+            full_url = _PageAddress(url_path).get_full_url(request) or ""
+            by_path[path] = SectionLink(pk, title, page_url(url_path, request), path, slug, full_url)
+        return LiveSections(by_path, {link.pk: link for link in by_path.values()})
+
+    return config.remembered(f"live-sections:{site.pk if site else ''}:{get_script_prefix()}", load)

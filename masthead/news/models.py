@@ -86,7 +86,7 @@ class SectionPage(OneQueryRestrictionsMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         context["page_obj"] = queries.paginate(request, queries.section_articles(self))
         context["subsections"] = queries.child_sections(self, request)
-        context["breadcrumb"] = queries.section_trail(self)
+        context["breadcrumb"] = queries.section_trail(self, request)
         return context
 
 

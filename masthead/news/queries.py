@@ -27,7 +27,7 @@ from .visibility import ancestor_paths, public
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from .cards import NavLink
+    from .cards import NavLink, SectionLink
     from .models import ArticlePage, HomePage, SectionPage
     from .pagination import KeysetPage
 
@@ -212,17 +212,15 @@ def section_articles(section: SectionPage) -> QuerySet:
     return published_articles().filter(Q(path__startswith=section.path) | Q(pk__in=further))
 
 
-# The live sections among some tree paths, top down: treebeard's ancestor_of() as a query
-# compiled once (masthead.caching.prepared), each path a value of its own.
-_live_sections_at = Prepared(
-    "queries:live-sections-at",
-    lambda *paths: _model("SectionPage").objects.filter(path__in=paths).live().order_by("depth"),
-)
+def section_trail(
+    page: Page, request: HttpRequest | None = None, known: dict[str, SectionLink] | None = None
+) -> list[SectionLink]:
+    """The live sections from the top down to `page` (inclusive when it is one), as links;
+    `known` is `live_sections(request).by_path` when the caller has it."""
+    from .cards import live_sections
 
-
-def section_trail(page: Page) -> list[SectionPage]:
-    """The sections from the top down to `page` (inclusive when it is a section)."""
-    trail = _live_sections_at(*ancestor_paths(page.path))
+    known = known if known is not None else live_sections(request).by_path
+    trail = [known[path] for path in ancestor_paths(page.path) if path in known]
     surrogate.add(*(surrogate.section_name(section.pk) for section in trail))
     return trail
 
@@ -244,8 +242,11 @@ def _stored(page: Page, relation: str) -> bool:
 
 
 # An article's own relations, as article_context shows them, compiled once per process.
-_further_sections = Prepared(
-    "queries:further-sections", lambda pk: _model("SectionPage").objects.filter(further_articles=pk)
+_further_section_ids = Prepared(
+    "queries:further-section-ids",
+    lambda pk: _model("ArticlePage")
+    .additional_sections.through.objects.filter(articlepage_id=pk)
+    .values_list("sectionpage_id", flat=True),
 )
 _tags_of = Prepared("queries:tags", lambda pk: Tag.objects.filter(news_articletag_items__content_object_id=pk))
 _article_bylines = Prepared(
@@ -260,8 +261,15 @@ def article_context(article: ArticlePage, request: HttpRequest | None = None) ->
     An editor's preview of unsaved changes (held in memory by modelcluster) is read through the
     article's own relations, so it shows what they typed.
     """
+    from .cards import live_sections
+
     pk = article.pk
-    further = _further_sections(pk) if _stored(article, "additional_sections") else article.additional_sections.all()
+    if _stored(article, "additional_sections"):
+        further_ids = _further_section_ids(pk)
+    else:
+        further_ids = [section.pk for section in article.additional_sections.all()]
+    sections = live_sections(request)
+    live = sections.by_pk
     tags = _tags_of(pk) if _stored(article, "tagged_items") else article.tags.all()
     if _stored(article, "bylines"):
         bylines = _article_bylines(pk)
@@ -271,10 +279,10 @@ def article_context(article: ArticlePage, request: HttpRequest | None = None) ->
     # renditions are read with the related cards' pictures, in one query (related.reading).
     pictures = [article.lead_image] + [byline.author.photo for byline in bylines]
     pictures = [p for p in pictures if p is not None and getattr(p, "prefetched_renditions", None) is None]
-    breadcrumb = section_trail(article)
+    breadcrumb = section_trail(article, request, sections.by_path)
     context = {
         "breadcrumb": breadcrumb,
-        "further_sections": sorted((section for section in further if section.live), key=lambda s: s.title),
+        "further_sections": sorted((live[pk] for pk in further_ids if pk in live), key=lambda s: s.title),
         "article_tags": sorted(tags, key=lambda tag: tag.name.casefold()),
         "bylines": bylines,
     }

@@ -236,3 +236,34 @@ def test_more_in_section_ids_are_remembered_until_a_page_changes(
     assert more_in_section() == ["Breaking", *dispatches[1:]]
     assert len(asked) == 3
     config._remembered.clear()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_trail_and_further_sections_are_remembered_links_that_follow_a_rename(
+    client, make_section, make_article
+):
+    """An article's breadcrumb, "Also in" and "More in" name live sections from the map kept per
+    generation (cards.live_sections): a renamed or unpublished section shows on the next page."""
+    from masthead.caching import config
+
+    config._remembered.clear()
+    world, sport = make_section("World"), make_section("Sport")
+    make_article(world, "Weather front moves east", days_ago=1)
+    article = make_article(world, "Beekeepers count hives", further=[sport], days_ago=2)
+
+    def shown() -> tuple[list[str], list[str], str]:
+        page = BeautifulSoup(client.get(article.url).content, "html.parser")
+        trail = [(a.get_text(), a["href"]) for a in page.select("nav.breadcrumb a")]
+        also = [(a.get_text(), a["href"]) for a in page.select(".article__also a")]
+        return trail, also, page.select_one("#more-title a").get_text()
+
+    client.get(article.url)  # its site settings' rows are made: a new generation
+    assert shown() == ([("Home", "/"), ("World", "/world/")], [("Sport", "/sport/")], "World")
+    with CaptureQueriesContext(connection) as ctx:
+        shown()
+    assert not [q for q in ctx.captured_queries if 'FROM "news_sectionpage"' in q["sql"]]
+    world.title = "The World"
+    world.save_revision().publish()
+    sport.unpublish()
+    assert shown() == ([("Home", "/"), ("The World", "/world/")], [], "The World")
+    config._remembered.clear()
