@@ -134,11 +134,12 @@ def test_a_restriction_saved_during_a_request_is_seen_at_once(desk, make_article
 def test_a_public_page_s_restrictions_cost_no_sql_at_all(desk, make_article, monkeypatch):
     """With no private page anywhere, the restrictions Wagtail checks before serving are none,
     known without compiling any SQL, and still behave as a queryset."""
-    from django.core.signals import request_finished, request_started
     from django.db.models.sql.compiler import SQLCompiler
 
     article = make_article(desk.world, "Open to all")
-    request_started.send(sender=None)  # as in a request: the private paths are read once
+    # As in a request, where the private paths are read once (visibility's own request hooks:
+    # Django's request signals would also close the test's database connection).
+    visibility._start()
     try:
         visibility._restricted_paths()
         compiled = []
@@ -154,4 +155,4 @@ def test_a_public_page_s_restrictions_cost_no_sql_at_all(desk, make_article, mon
         assert compiled == []
         assert list(restrictions.filter(restriction_type=PageViewRestriction.LOGIN)) == []
     finally:
-        request_finished.send(sender=None)
+        visibility._finish()
