@@ -25,6 +25,8 @@ def escaped(value: Any) -> str:
     """`value` as HTML: its own `__html__()` when it has one, else its text escaped. A plain
     str, where Django's conditional_escape marks it safe: it is only ever an argument of
     format_html below, whose whole result is marked safe."""
+    if type(value) is str:  # most values: no __html__, nothing lazy (the checks below, skipped)
+        return _escape(value)
     if isinstance(value, Promise):  # a lazy translation: its text, as Django takes it
         value = str(value)
     as_html = getattr(value, "__html__", None)

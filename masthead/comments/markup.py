@@ -26,9 +26,45 @@ def thread_html(nodes: Iterable[Node], closed: bool) -> SafeString:
     return mark_safe("".join(parts))
 
 
+MAX_REMEMBERED = 8192  # comments per process, a few hundred bytes to a few kilobytes each
+_remembered: dict[tuple, str] = {}
+
+
 def _add(node: Node, closed: bool, parts: list[str]) -> None:
     comment = node.comment
+    # A comment's own markup, remembered by everything it shows (as news/card_markup.py does
+    # for cards): the same comments come back on every view of their article, and any change
+    # (an edit, a pick, a deletion, the time zone of its date, comments closing) is another key.
+    key = (
+        comment.pk,
+        comment.is_pick,
+        comment.deleted_by_author,
+        comment.author_name,
+        comment.html,
+        node.created_iso,
+        node.created_text,
+        node.reply_url,
+        closed,
+    )
+    own = _remembered.get(key)
+    if own is None:
+        if len(_remembered) >= MAX_REMEMBERED:
+            _remembered.clear()
+        own = _remembered[key] = _own_markup(node, closed)
+    parts.append(own)
+    if node.children:
+        parts.append('<ol class="comment-list comment-list--replies">\n')
+        for child in node.children:
+            _add(child, closed, parts)
+        parts.append("</ol>\n")
+    parts.append("</li>\n")
+
+
+def _own_markup(node: Node, closed: bool) -> str:
+    """The comment's <li> up to its replies."""
+    comment = node.comment
     pk = comment.pk
+    parts: list[str] = []
     parts.append(
         format_html(
             '<li class="comment{}" id="comment-{}">\n<article class="comment__inner" aria-labelledby="comment-{}-by">\n',
@@ -72,9 +108,4 @@ def _add(node: Node, closed: bool, parts: list[str]) -> None:
                 )
             )
     parts.append("</article>\n")
-    if node.children:
-        parts.append('<ol class="comment-list comment-list--replies">\n')
-        for child in node.children:
-            _add(child, closed, parts)
-        parts.append("</ol>\n")
-    parts.append("</li>\n")
+    return "".join(parts)
