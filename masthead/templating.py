@@ -25,10 +25,13 @@ from django.utils.html import json_script
 from django.utils.timezone import template_localtime
 from jinja2 import ChainableUndefined, Environment, pass_context
 from jinja2.runtime import Context
+from wagtail.models import Page
+from wagtail.templatetags.wagtailcore_tags import fullpageurl as wagtail_fullpageurl
 
 from masthead.comments import template_functions as comments
 from masthead.distribution import template_functions as distribution
 from masthead.news import template_functions as news
+from masthead.news.cards import full_page_url
 from masthead.sourcing import template_functions as sourcing
 
 
@@ -72,6 +75,15 @@ def _forget_urls(**kwargs: Any) -> None:
 
 
 @pass_context
+def fullpageurl(context: Context, page: Any, fallback: str | None = None) -> str | None:
+    """`{{ fullpageurl(page) }}`: Wagtail's function of that name, the URL remembered by the
+    page's path as `pageurl`'s are (masthead.news.cards.full_page_url)."""
+    if page is None or not isinstance(page, Page):
+        return wagtail_fullpageurl(context, page, fallback)
+    return full_page_url(page.url_path, context.get("request"))
+
+
+@pass_context
 def querystring(context: Context, **changes: Any) -> str:
     """`{{ querystring(page=2) }}`: the request's query string with `changes` made, as Django's
     `{% querystring %}` tag gives it (a None value removes the key)."""
@@ -97,6 +109,7 @@ def environment(**options: Any) -> Environment:
     env.globals.update(
         static=static,
         url=url,
+        fullpageurl=fullpageurl,
         querystring=querystring,
         article_card=news.article_card,
         share_links=news.share_links,

@@ -74,3 +74,19 @@ def test_static_follows_a_change_of_settings(settings):
     assert before.endswith("favicon.svg") or "favicon." in before
     settings.STATIC_URL = "/elsewhere/"
     assert render("{{ static('masthead/favicon.svg') }}").startswith("/elsewhere/")
+
+
+@pytest.mark.django_db
+def test_fullpageurl_is_wagtails_remembered(make_section):
+    """fullpageurl() gives what Wagtail's gives (masthead.news.cards.full_page_url remembers it
+    by the page's path), and still refuses what is not a page."""
+    from wagtail.models import Page
+
+    world = make_section("World")
+    request = RequestFactory(HTTP_HOST="localhost").get("/")
+    assert render("{{ fullpageurl(page) }}", page=world, request=request) == world.get_full_url(request)
+    orphan = Page(title="Nowhere", slug="nowhere", url_path="/nowhere/", path="9999", depth=1)
+    assert orphan.get_full_url(request) is None
+    assert render("{{ fullpageurl(page) }}", page=orphan, request=request) == "None"
+    with pytest.raises(ValueError):
+        render("{{ fullpageurl(page) }}", page="not a page", request=request)

@@ -30,7 +30,7 @@ from wagtail.images.models import Filter
 from wagtail.models import Site
 
 from masthead.caching import config
-from masthead.news.cards import SectionLink
+from masthead.news.cards import SectionLink, full_page_url
 from masthead.news.models import tag_url
 from masthead.news.renditions import prefetched
 
@@ -106,8 +106,9 @@ def absolute(request: HttpRequest, url: str) -> str:
 
 
 def page_url(request: HttpRequest, page) -> str | None:
-    """A Wagtail page's full URL on its site (what the share bar uses too)."""
-    return page.get_full_url(request)
+    """A Wagtail page's full URL on its site (what the share bar uses too), remembered by its
+    path (masthead.news.cards.full_page_url)."""
+    return full_page_url(page.url_path, request)
 
 
 def home_url(request: HttpRequest) -> str:

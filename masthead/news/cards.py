@@ -159,14 +159,25 @@ def page_url(url_path: str, request: HttpRequest | None) -> str:
     only on the page's path, the request's site, the sites' root paths (all three part of the
     remembered site structure, masthead.caching.config) and where the site is mounted, so it
     is remembered with them."""
+    return _remembered_url(url_path, request, full=False) or ""
+
+
+def full_page_url(url_path: str, request: HttpRequest | None) -> str | None:
+    """The full URL of the page at `url_path` (`get_full_url()`), remembered as `page_url`;
+    None for a page outside every site."""
+    return _remembered_url(url_path, request, full=True)
+
+
+def _remembered_url(url_path: str, request: HttpRequest | None, *, full: bool) -> str | None:
     site = Site.find_for_request(request) if request is not None else None
     known = config.remembered(f"page-urls:{site.pk if site else ''}", dict)
-    key = (get_script_prefix(), url_path)
-    url = known.get(key)
-    if url is None:
-        if len(known) >= MAX_PAGE_URLS:
-            known.clear()
-        url = known[key] = _PageAddress(url_path).get_url(request=request) or ""
+    key = (get_script_prefix(), url_path, full)
+    if key in known:
+        return known[key]
+    if len(known) >= MAX_PAGE_URLS:
+        known.clear()
+    address = _PageAddress(url_path)
+    url = known[key] = address.get_full_url(request) if full else address.get_url(request=request)
     return url
 
 
