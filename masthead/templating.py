@@ -17,10 +17,6 @@ from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import date, linebreaksbr, pluralize
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-from django.templatetags.static import static as django_static
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import json_script
 from django.utils.timezone import template_localtime
 from jinja2 import ChainableUndefined, Environment, pass_context
@@ -29,6 +25,7 @@ from wagtail.models import Page
 from wagtail.templatetags.wagtailcore_tags import fullpageurl as wagtail_fullpageurl
 
 from masthead.comments import template_functions as comments
+from masthead.links import static, url
 from masthead.distribution import template_functions as distribution
 from masthead.news import template_functions as news
 from masthead.news.cards import full_page_url
@@ -39,39 +36,6 @@ def local_date(value: Any, format: str | None = None) -> str:
     """`value|date("j F Y")`: Django's date filter, on the time in the active time zone, as
     Django's engine converts it before its filter sees it (the filter's `expects_localtime`)."""
     return date(template_localtime(value), format)
-
-
-# What reverse() and static() gave, by everything they depend on besides the settings (the
-# URL's name and values, where the site is mounted, the active URLconf): the same few URLs are
-# asked on every page (the search form, the comment form, the stylesheet), each a walk through
-# the resolver or the static files manifest. Forgotten when a setting changes (tests, mostly).
-MAX_URLS = 4096
-_urls: dict[tuple, str] = {}
-
-
-def url(name: str, *args: Any, **kwargs: Any) -> str:
-    """`{{ url('comments:post', article.pk) }}`: Django's reverse()."""
-    key = (name, args, tuple(sorted(kwargs.items())), get_script_prefix(), get_urlconf())
-    found = _urls.get(key)
-    if found is None:
-        if len(_urls) >= MAX_URLS:
-            _urls.clear()
-        found = _urls[key] = reverse(name, args=args or None, kwargs=kwargs or None)
-    return found
-
-
-def static(path: str) -> str:
-    """`{{ static('masthead/css/site.css') }}`: Django's static(), the hashed name once looked up."""
-    key = ("static", path)
-    found = _urls.get(key)
-    if found is None:
-        found = _urls[key] = django_static(path)
-    return found
-
-
-@receiver(setting_changed)
-def _forget_urls(**kwargs: Any) -> None:
-    _urls.clear()
 
 
 @pass_context

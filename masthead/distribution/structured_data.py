@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings as django_settings
-from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -30,6 +29,7 @@ from wagtail.images.models import Filter
 from wagtail.models import Site
 
 from masthead.caching import config
+from masthead.links import static
 from masthead.news.cards import SectionLink, full_page_url
 from masthead.news.models import tag_url
 from masthead.news.renditions import prefetched
@@ -83,7 +83,14 @@ def iso(moment: datetime | None) -> str | None:
         return None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
-    return timezone.localtime(moment).replace(microsecond=0).isoformat()
+    return _iso(moment, timezone.get_current_timezone())
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso(moment: datetime, zone) -> str:
+    """A page's dates are written four times over (JSON-LD and OpenGraph, published and
+    modified), the same on every view: formatted once per instant and time zone."""
+    return timezone.localtime(moment, zone).replace(microsecond=0).isoformat()
 
 
 def json_ld(data: Any) -> SafeString:

@@ -435,3 +435,18 @@ def test_unpublished_changes_do_not_move_the_dates(get, publication):
     article.save_revision()
     assert get(article.url).one("NewsArticle")["dateModified"] == before
     assert aware(before) <= timezone.now()
+
+
+def test_iso_dates_follow_the_active_time_zone_each_time():
+    """iso() keeps what it formatted per instant and time zone: another zone is another date."""
+    from zoneinfo import ZoneInfo
+
+    from masthead.distribution.structured_data import iso
+
+    moment = datetime(2026, 11, 26, 20, 0, 30, 123, tzinfo=ZoneInfo("UTC"))
+    shown = []
+    for zone in ("UTC", "Asia/Tokyo", "UTC"):
+        with timezone.override(ZoneInfo(zone)):
+            shown.append(iso(moment))
+    assert shown == ["2026-11-26T20:00:30+00:00", "2026-11-27T05:00:30+09:00", "2026-11-26T20:00:30+00:00"]
+    assert iso(None) is None

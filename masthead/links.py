@@ -1,0 +1,46 @@
+"""URLs the pages ask for again and again, remembered: reverse() by name and static() by path.
+
+The same few URLs are asked on every page (the search form, the comment form, the stylesheet,
+the scripts, the publisher's fallback logo), each a walk through the URL resolver or the static
+files manifest, with proxy reads of the settings and the storage at every step. What they give
+depends only on the name and its values, where the site is mounted and the active URLconf (all
+in the key) and the settings, so it is kept per process and forgotten on any setting_changed
+(tests, mostly).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.templatetags.static import static as django_static
+from django.urls import get_script_prefix, get_urlconf, reverse
+
+MAX_URLS = 4096
+_urls: dict[tuple, str] = {}
+
+
+def url(name: str, *args: Any, **kwargs: Any) -> str:
+    """`{{ url('comments:post', article.pk) }}`: Django's reverse()."""
+    key = (name, args, tuple(sorted(kwargs.items())), get_script_prefix(), get_urlconf())
+    found = _urls.get(key)
+    if found is None:
+        if len(_urls) >= MAX_URLS:
+            _urls.clear()
+        found = _urls[key] = reverse(name, args=args or None, kwargs=kwargs or None)
+    return found
+
+
+def static(path: str) -> str:
+    """`{{ static('masthead/css/site.css') }}`: Django's static(), the hashed name once looked up."""
+    key = ("static", path)
+    found = _urls.get(key)
+    if found is None:
+        found = _urls[key] = django_static(path)
+    return found
+
+
+@receiver(setting_changed)
+def _forget_urls(**kwargs: Any) -> None:
+    _urls.clear()
