@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.templatetags.static import static as django_static
@@ -19,6 +20,14 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 
 MAX_URLS = 4096
 _urls: dict[tuple, str] = {}
+
+
+def mounted() -> tuple[str, str]:
+    """Where the site is mounted (the script prefix) and the active URLconf: what a remembered
+    URL depends on besides its own name and values. Each is a read of one of asgiref's
+    context-locals (a lock, and an AttributeError raised and caught inside), so a caller that
+    makes many URLs at once reads them once."""
+    return get_script_prefix(), get_urlconf(settings.ROOT_URLCONF)
 
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:

@@ -104,7 +104,7 @@ class Prepared:
         key = (connection.vendor, shape)
         hit = self._compiled.get(key)
         if current is not None and hit is not None and hit[0] == current:
-            return hit[1].run(values)
+            return hit[1].run(values, connection)
         try:
             compiled = Compiled(self.name, self.build, values, self.using)
         except EmptyResultSet:  # the query needs no database at all: the ORM knows what to give
@@ -114,7 +114,7 @@ class Prepared:
                 if key not in self._compiled and len(self._compiled) >= MAX_SHAPES:
                     self._compiled.pop(next(iter(self._compiled)), None)
                 self._compiled[key] = (current, compiled)
-        return compiled.run(values)
+        return compiled.run(values, connection)
 
 
 def _shape(values: tuple) -> tuple | None:
@@ -172,17 +172,20 @@ class Compiled:
         self.width = compiler.col_count if compiler.has_extra_select else None
         self.make = _row_maker(name, queryset, compiler, using)
 
-    def run(self, values: tuple) -> list:
+    def run(self, values: tuple, connection=None) -> list:
+        """The rows for these values; `connection` is this query's database connection when the
+        caller has it already (each `connections[alias]` is a context-local read)."""
+        connection = connection if connection is not None else connections[self.using]
         params = self.params.copy()
         for index, value_index, item in self.slots:
             params[index] = values[value_index] if item is None else values[value_index][item]
-        with connections[self.using].cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if self.width is not None:
             rows = [row[: self.width] for row in rows]
         if self.converters:
-            rows = _converted(rows, self.converters, connections[self.using])
+            rows = _converted(rows, self.converters, connection)
         return self.make(rows)
 
 

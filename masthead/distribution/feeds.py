@@ -33,10 +33,11 @@ from urllib.parse import unquote, urljoin
 from django.conf import settings as django_settings
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from taggit.models import Tag
 from wagtail.models import Page, PageLogEntry, Site
 
+from masthead.links import mounted
 from masthead.news import queries
 from masthead.news.models import Author, SectionPage, tag_url
 
@@ -88,9 +89,10 @@ class FeedScope:
         return self.base_url + self.url(fmt)
 
 
-def feed_path(kind: str, key: str, fmt: str) -> str:
-    """The path of a feed, e.g. /feeds/rss/ or /feeds/sections/world/middle-east/atom/."""
-    return _feed_path(get_script_prefix(), get_urlconf(django_settings.ROOT_URLCONF), kind, key, fmt)
+def feed_path(kind: str, key: str, fmt: str, where: tuple[str, str] | None = None) -> str:
+    """The path of a feed, e.g. /feeds/rss/ or /feeds/sections/world/middle-east/atom/.
+    `where` is `masthead.links.mounted()` when the caller names several feeds at once."""
+    return _feed_path(*(where or mounted()), kind, key, fmt)
 
 
 @lru_cache(maxsize=4096)

@@ -23,6 +23,7 @@ from typing import Any, Mapping
 from django.conf import settings
 from django.utils.safestring import SafeString
 
+from masthead.links import mounted
 from masthead.news.models import Author, SectionPage
 
 from .feeds import FORMAT_NAMES, FORMATS, MEDIA_TYPES, feed_path, section_key
@@ -43,9 +44,10 @@ def feed_links(context: Mapping[str, Any]) -> SafeString:
 
 
 def _links(kind: str, key: str, title: str) -> list[dict]:
+    where = mounted()
     return [
         {
-            "href": feed_path(kind, key, fmt),
+            "href": feed_path(kind, key, fmt, where),
             "type": MEDIA_TYPES[fmt],
             "title": f"{title} ({FORMAT_NAMES[fmt]})",
         }

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 
 from django.apps import apps
 from django.db.models import QuerySet
@@ -40,6 +40,7 @@ from wagtail.models import Page, Site
 from masthead.caching import config
 from masthead.caching import keys as surrogate
 from masthead.caching.prepared import Prepared
+from masthead.links import mounted
 
 from . import renditions
 
@@ -159,26 +160,34 @@ def page_url(url_path: str, request: HttpRequest | None) -> str:
     only on the page's path, the request's site, the sites' root paths (all three part of the
     remembered site structure, masthead.caching.config) and where the site is mounted, so it
     is remembered with them."""
-    return _remembered_url(url_path, request, full=False) or ""
+    return url_finder(request)(url_path) or ""
 
 
 def full_page_url(url_path: str, request: HttpRequest | None) -> str | None:
     """The full URL of the page at `url_path` (`get_full_url()`), remembered as `page_url`;
     None for a page outside every site."""
-    return _remembered_url(url_path, request, full=True)
+    return url_finder(request, full=True)(url_path)
 
 
-def _remembered_url(url_path: str, request: HttpRequest | None, *, full: bool) -> str | None:
+def url_finder(request: HttpRequest | None, *, full: bool = False) -> Callable[[str], str | None]:
+    """`page_url` (or, with `full`, `full_page_url`) for many pages of one request: the site,
+    its remembered map and where it is mounted are looked up once for all of them (where the
+    site is mounted is a context-local read, a few microseconds each)."""
     site = Site.find_for_request(request) if request is not None else None
     known = config.remembered(f"page-urls:{site.pk if site else ''}", dict)
-    key = (get_script_prefix(), url_path, full)
-    if key in known:
-        return known[key]
-    if len(known) >= MAX_PAGE_URLS:
-        known.clear()
-    address = _PageAddress(url_path)
-    url = known[key] = address.get_full_url(request) if full else address.get_url(request=request)
-    return url
+    prefix = get_script_prefix()
+
+    def find(url_path: str) -> str | None:
+        key = (prefix, url_path, full)
+        if key in known:
+            return known[key]
+        if len(known) >= MAX_PAGE_URLS:
+            known.clear()
+        address = _PageAddress(url_path)
+        url = known[key] = address.get_full_url(request) if full else address.get_url(request=request)
+        return url
+
+    return find
 
 
 def rows(queryset: QuerySet) -> QuerySet:
@@ -221,7 +230,8 @@ def from_rows(
 ) -> list[Card]:
     """Cards from rows of `rows()`, with their authors, images and sections (three queries).
     The renditions of `pictures`, other images on the same page, are read with the cards'."""
-    cards = [_card(row, request) for row in found]
+    find = url_finder(request)
+    cards = [_card(row, find) for row in found]
     renditions.load([card.lead_image for card in cards if card.lead_image is not None] + (pictures or []))
     if cards:
         _attach_authors(cards)
@@ -249,12 +259,12 @@ def lead_image_from(row) -> Any:
     return get_image_model().from_db(None, columns, [getattr(row, f"lead_image__{c}") for c in columns])
 
 
-def _card(row, request: HttpRequest | None) -> Card:
+def _card(row, find: Callable[[str], str | None]) -> Card:
     image = lead_image_from(row)
     return Card(
         pk=row.pk,
         title=row.title,
-        url=page_url(row.url_path, request),
+        url=find(row.url_path) or "",
         path=row.path,
         standfirst=row.standfirst,
         first_published_at=row.first_published_at,
@@ -278,8 +288,9 @@ def _attach_authors(cards: list[Card]) -> None:
     from .models import author_url
 
     by_pk = {card.pk: card for card in cards}
+    where = mounted()
     for article_id, author_id, name, slug in bylines_of(list(by_pk)):
-        by_pk[article_id].authors.append(Link(author_id, name, author_url(slug)))
+        by_pk[article_id].authors.append(Link(author_id, name, author_url(slug, where)))
 
 
 def attach_primary_sections(items: list, request: HttpRequest | None) -> None:

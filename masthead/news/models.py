@@ -14,9 +14,8 @@ import math
 from datetime import timedelta
 
 from django import forms
-from django.conf import settings
 from django.db import models
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import strip_tags
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -26,6 +25,8 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFi
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
+
+from masthead.links import mounted
 
 from . import queries
 from .blocks import ArticleBodyBlock
@@ -119,20 +120,17 @@ class Author(index.Indexed, models.Model):
         return author_url(self.slug)
 
 
-def author_url(slug: str) -> str:
+def author_url(slug: str, where: tuple[str, str] | None = None) -> str:
     """An author's page. Every byline and card links one, dozens on a front, and reverse() is
     a regular-expression walk each time; the answer only depends on the slug and where the
-    site is mounted, so it is kept per process."""
-    return _slug_url("news:author", slug)
+    site is mounted, so it is kept per process. `where` is `masthead.links.mounted()` when
+    the caller makes many at once."""
+    return _reversed("news:author", slug, *(where or mounted()))
 
 
 def tag_url(slug: str) -> str:
     """A tag's page, kept per process as author_url is (every article lists its tags)."""
-    return _slug_url("news:tag", slug)
-
-
-def _slug_url(name: str, slug: str) -> str:
-    return _reversed(name, slug, get_script_prefix(), get_urlconf(settings.ROOT_URLCONF))
+    return _reversed("news:tag", slug, *mounted())
 
 
 @functools.lru_cache(maxsize=8192)

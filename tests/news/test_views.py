@@ -212,3 +212,25 @@ def test_an_article_links_its_topics_and_tag_urls_follow_the_script_prefix(clien
     finally:
         set_script_prefix(before)
     assert tag_url("gaza") == "/tags/gaza/"
+
+
+def test_cards_made_under_another_mount_point_link_under_it(desk, make_article, make_author):
+    """A list of cards reads where the site is mounted once for all of them (cards.url_finder,
+    masthead.links.mounted): their story and author links still follow the script prefix."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from masthead.news import cards
+    from masthead.news.models import author_url
+
+    writer = make_author("Ada Writer")
+    article = make_article(desk.world, "Mounted story", authors=[writer])
+    story, author = article.url, author_url(writer.slug)
+    before = get_script_prefix()
+    try:
+        set_script_prefix("/news/")
+        (card,) = cards.load([article.pk])
+        assert (card.url, [a.url for a in card.authors]) == ("/news" + story, ["/news" + author])
+    finally:
+        set_script_prefix(before)
+    (card,) = cards.load([article.pk])
+    assert (card.url, [a.url for a in card.authors]) == (story, [author])
