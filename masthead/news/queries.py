@@ -147,17 +147,23 @@ def home_front(home: HomePage, request: HttpRequest | None = None) -> dict:
     from . import cards
 
     surrogate.add(surrogate.HOME)
-    if _stored(home, "main_stories"):
-        picked = _picked_ids(home.pk)
-    else:  # an editor's preview of picks not saved yet
-        picked = [story.article_id for story in home.main_stories.all() if story.article.live]
-    pick_ids = list(dict.fromkeys(picked))  # a story picked twice is shown once
-    fill = MAIN_STORIES - len(pick_ids)
-    newest = [pk for pk in _newest_ids() if pk not in pick_ids][:fill] if fill > 0 else []
-    main_ids = pick_ids + newest
     sections = menu(home, request)
     bounds = [bound for section in sections for bound in descendant_bounds(section.path)]
-    latest_ids = _newest_per_section_ids(main_ids, *bounds) if sections else []
+    if _stored(home, "main_stories"):
+        # Which stories the front shows is site structure: the editors' picks are saved with the
+        # home page, and the newest stories change only when a page is published, unpublished,
+        # moved or deleted (each a new generation, masthead.caching.config). So the ids are
+        # remembered per generation; asking SQLite for each section's newest was four tenths of
+        # an uncached home front. Their cards are read on every page.
+        known = config.remembered("home-front-ids", dict)
+        key = (home.pk, tuple(bounds))
+        found = known.get(key)
+        if found is None:
+            found = known[key] = _front_ids(_picked_ids(home.pk), bounds)
+        main_ids, latest_ids = found
+    else:  # an editor's preview of picks not saved yet
+        picked = [story.article_id for story in home.main_stories.all() if story.article.live]
+        main_ids, latest_ids = _front_ids(picked, bounds)
     # The main stories and every section's newest as cards, in one load (order kept).
     loaded = cards.load(main_ids + latest_ids, request)
     main_stories = [card for card in loaded if card.pk in main_ids]
@@ -171,6 +177,17 @@ def home_front(home: HomePage, request: HttpRequest | None = None) -> dict:
         if section.path in by_section
     ]
     return {"main_stories": main_stories, "section_blocks": section_blocks}
+
+
+def _front_ids(picked: list[int], bounds: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The ids of the main stories (the picks, then the newest) and of each section's newest
+    stories under them (`bounds`: each menu section's `descendant_bounds`)."""
+    pick_ids = list(dict.fromkeys(picked))  # a story picked twice is shown once
+    fill = MAIN_STORIES - len(pick_ids)
+    newest = [pk for pk in _newest_ids() if pk not in pick_ids][:fill] if fill > 0 else []
+    main_ids = pick_ids + newest
+    latest_ids = _newest_per_section_ids(main_ids, *bounds) if bounds else []
+    return tuple(main_ids), tuple(latest_ids)
 
 
 def descendant_bounds(path: str) -> tuple[str, str]:
