@@ -154,6 +154,25 @@ def count_queries(client):
 
 
 @pytest.fixture
+def calls_to(monkeypatch):
+    """`calls_to(module, "name")`: a list that records the arguments of every later call of
+    `module.name`, which still runs (how often a remembered query is really asked)."""
+
+    def watch(module, name: str) -> list:
+        calls: list = []
+        original = getattr(module, name)
+
+        def recorded(*args):
+            calls.append(args)
+            return original(*args)
+
+        monkeypatch.setattr(module, name, recorded)
+        return calls
+
+    return watch
+
+
+@pytest.fixture
 def fresh_cache():
     """Renditions are cached by image id, and SQLite reuses ids once a test's transaction rolls
     back, so an earlier test's cached rendition could answer for this test's picture. The

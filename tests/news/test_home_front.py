@@ -28,20 +28,12 @@ def headlines(client) -> tuple[list[str], list[str]]:
     return main, rest
 
 
-def test_the_front_s_stories_are_asked_once_per_generation(
-    client, make_section, make_article, monkeypatch, remembering
-):
+@pytest.mark.usefixtures("remembering")
+def test_the_front_s_stories_are_asked_once_per_generation(client, make_section, make_article, calls_to):
     world = make_section("World")
     for n in range(7):
         make_article(world, f"Story {n}", days_ago=n + 1)
-    asked = []
-    per_section = queries._newest_per_section_ids
-
-    def counted(*values):
-        asked.append(values)
-        return per_section(*values)
-
-    monkeypatch.setattr(queries, "_newest_per_section_ids", counted)
+    asked = calls_to(queries, "_newest_per_section_ids")
     headlines(client)  # the site settings' rows are made on a first page: a new generation
     asked.clear()
     first = headlines(client)

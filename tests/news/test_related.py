@@ -199,9 +199,7 @@ def test_fixed_queries_for_5_and_50_articles(client, sections, make_article, mak
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_more_in_section_ids_are_remembered_until_a_page_changes(
-    client, make_section, make_article, monkeypatch
-):
+def test_more_in_section_ids_are_remembered_until_a_page_changes(client, make_section, make_article, calls_to):
     """The newest ids of a section are site structure (related.newest_in_section): asked once per
     generation, and a publish or unpublish anywhere shows at once on the next page."""
     from masthead.caching import config
@@ -211,14 +209,7 @@ def test_more_in_section_ids_are_remembered_until_a_page_changes(
     for n in range(3):
         make_article(world, f"World dispatch {n}", days_ago=n + 1)
     article = make_article(world, "The story read", days_ago=10)
-    asked = []
-    newest = related._newest_in_section
-
-    def counted(*values):
-        asked.append(values)
-        return newest(*values)
-
-    monkeypatch.setattr(related, "_newest_in_section", counted)
+    asked = calls_to(related, "_newest_in_section")
 
     def more_in_section() -> list[str]:
         page = BeautifulSoup(client.get(article.url).content, "html.parser")
