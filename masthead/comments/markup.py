@@ -32,6 +32,7 @@ _remembered: dict[tuple, str] = {}
 
 def _add(node: Node, closed: bool, parts: list[str]) -> None:
     comment = node.comment
+    html = comment.html  # made from the text when stored by older rules: once, not twice
     # A comment's own markup, remembered by everything it shows (as news/card_markup.py does
     # for cards): the same comments come back on every view of their article, and any change
     # (an edit, a pick, a deletion, the time zone of its date, comments closing) is another key.
@@ -40,7 +41,7 @@ def _add(node: Node, closed: bool, parts: list[str]) -> None:
         comment.is_pick,
         comment.deleted_by_author,
         comment.author_name,
-        comment.html,
+        html,
         node.created_iso,
         node.created_text,
         node.reply_url,
@@ -50,7 +51,7 @@ def _add(node: Node, closed: bool, parts: list[str]) -> None:
     if own is None:
         if len(_remembered) >= MAX_REMEMBERED:
             _remembered.clear()
-        own = _remembered[key] = _own_markup(node, closed)
+        own = _remembered[key] = _own_markup(node, html, closed)
     parts.append(own)
     if node.children:
         parts.append('<ol class="comment-list comment-list--replies">\n')
@@ -60,7 +61,7 @@ def _add(node: Node, closed: bool, parts: list[str]) -> None:
     parts.append("</li>\n")
 
 
-def _own_markup(node: Node, closed: bool) -> str:
+def _own_markup(node: Node, html: str, closed: bool) -> str:
     """The comment's <li> up to its replies."""
     comment = node.comment
     pk = comment.pk
@@ -93,7 +94,7 @@ def _own_markup(node: Node, closed: bool) -> str:
                 node.created_iso,
                 node.created_text,
                 mark_safe(' <span class="comment__pick">Editor’s pick</span>') if comment.is_pick else "",
-                mark_safe(comment.html),
+                mark_safe(html),
             )
         )
         if not closed:

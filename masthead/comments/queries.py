@@ -151,7 +151,8 @@ def thread_page(article, page_number) -> dict:
         shown_roots = {c.pk for c in page.object_list}
         replies = [c for c in every if c.depth > 0 and c.root_id in shown_roots]
         return _threads(list(page.object_list), replies, page, approved)
-    threads, approved = _counts_for(article.pk)[0]
+    found = _counts_for(article.pk)  # no row if every comment went since the read above
+    threads, approved = found[0] if found else (0, 0)
     top = shown().filter(article=article, depth=0).order_by("-is_pick", "-created_at", "-pk")
     paginator = Paginator(top.values_list(*SHOWN_FIELDS), THREADS_PER_PAGE)
     paginator.count = threads  # counted above with the approved ones, in one query

@@ -26,7 +26,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple
 
 from django.apps import apps
 from django.db.models import QuerySet
@@ -77,8 +78,8 @@ class SectionLink(NavLink):
 
 
 class LiveSections(NamedTuple):
-    by_path: dict[str, SectionLink]
-    by_pk: dict[int, SectionLink]
+    by_path: Mapping[str, SectionLink]
+    by_pk: Mapping[int, SectionLink]
 
 
 @dataclass(slots=True)
@@ -151,6 +152,7 @@ class _PageAddress:
 
 
 MAX_PAGE_URLS = 20_000  # per site and process: each a short string, dropped all at once
+_MISSING = object()  # a remembered URL may be None (a page outside every site)
 
 
 def page_url(url_path: str, request: HttpRequest | None) -> str:
@@ -179,8 +181,9 @@ def url_finder(request: HttpRequest | None, *, full: bool = False) -> Callable[[
 
     def find(url_path: str) -> str | None:
         key = (prefix, url_path, full)
-        if key in known:
-            return known[key]
+        url = known.get(key, _MISSING)  # one read: another thread may empty the map meanwhile
+        if url is not _MISSING:
+            return url
         if len(known) >= MAX_PAGE_URLS:
             known.clear()
         address = _PageAddress(url_path)
@@ -304,14 +307,15 @@ def attach_primary_sections(items: list, request: HttpRequest | None) -> None:
 def sections(request: HttpRequest | None) -> dict[str, Link]:
     """Every section by tree path, as a card's label: site structure, like the menu, so read
     once per generation (masthead.caching.config) rather than once per list. URLs are relative
-    to the request's site, so the map is kept per site. Shared: callers must not change it."""
+    to the request's site and start where the site is mounted, so the map is kept per site and
+    mount point. Shared: callers must not change it."""
     site = Site.find_for_request(request) if request is not None else None
 
     def load() -> dict[str, Link]:
         rows = apps.get_model("news", "SectionPage").objects.values_list("pk", "path", "title", "url_path")
         return {path: Link(pk, title, page_url(url_path, request)) for pk, path, title, url_path in rows}
 
-    return config.remembered(f"card-sections:{site.pk if site else ''}", load)
+    return config.remembered(f"card-sections:{site.pk if site else ''}:{get_script_prefix()}", load)
 
 
 def _add_keys(cards: list[Card]) -> None:
@@ -343,6 +347,8 @@ def live_sections(request: HttpRequest | None) -> LiveSections:
         for pk, title, url_path, path, slug in live.values_list("pk", "title", "url_path", "path", "slug"):
             full_url = _PageAddress(url_path).get_full_url(request) or ""
             by_path[path] = SectionLink(pk, title, page_url(url_path, request), path, slug, full_url)
-        return LiveSections(by_path, {link.pk: link for link in by_path.values()})
+        # Shared by every request of the generation: handed out read-only.
+        by_pk = {link.pk: link for link in by_path.values()}
+        return LiveSections(MappingProxyType(by_path), MappingProxyType(by_pk))
 
     return config.remembered(f"live-sections:{site.pk if site else ''}:{get_script_prefix()}", load)

@@ -176,7 +176,7 @@ def test_fixed_queries_for_5_and_50_articles(client, sections, make_article, mak
 
     def count() -> tuple[int, int]:
         related.update_related(fresh(article), refresh_listed=False)
-        reading_of(article)  # a first page compiles its queries (one per length of an id list)
+        reading_of(article)  # a first page fills caches that later ones find filled
         with CaptureQueriesContext(connection) as ctx:
             reading = reading_of(article)
         assert len(reading["related_articles"]) == related.SHOWN and reading["more_in_section"]

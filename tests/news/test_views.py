@@ -24,7 +24,7 @@ def html(response) -> BeautifulSoup:
 # and JSON-LD. The article's related reading (masthead/news/related.py) adds 5: the "More in
 # <section>" ids, the cards of both lists, their bylines, their image renditions and their
 # sections; the "Who is quoted" box (masthead/sourcing) 1: the quoted sources stored for the
-# live revision's report; the comments 3 (both counts, a page of threads, their replies); its
+# live revision's report; the comments 1 (every comment shown, up to 250; more take 4); its
 # lead picture and its bylines' portraits 1, for all their renditions (masthead/news/renditions.py).
 # Lists are keyset pages (masthead/news/pagination.py): no COUNT(*), one query for the page.
 # As counted here, inside a test's transaction, where nothing of the site's structure is
@@ -214,23 +214,31 @@ def test_an_article_links_its_topics_and_tag_urls_follow_the_script_prefix(clien
     assert tag_url("gaza") == "/tags/gaza/"
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_cards_made_under_another_mount_point_link_under_it(desk, make_article, make_author):
     """A list of cards reads where the site is mounted once for all of them (cards.url_finder,
-    masthead.links.mounted): their story and author links still follow the script prefix."""
+    masthead.links.mounted), and what is remembered is kept per mount point: within one
+    generation, cards made under another script prefix still link under it."""
     from django.urls import get_script_prefix, set_script_prefix
 
+    from masthead.caching import config
     from masthead.news import cards
     from masthead.news.models import author_url
 
     writer = make_author("Ada Writer")
     article = make_article(desk.world, "Mounted story", authors=[writer])
-    story, author = article.url, author_url(writer.slug)
+    story, author, section = article.url, author_url(writer.slug), desk.world.url
     before = get_script_prefix()
+    config._remembered.clear()
+    config._start()  # as in a request: the URLs are remembered for the generation
     try:
-        set_script_prefix("/news/")
-        (card,) = cards.load([article.pk])
-        assert (card.url, [a.url for a in card.authors]) == ("/news" + story, ["/news" + author])
+        for prefix in ("/", "/news/", "/"):
+            set_script_prefix(prefix)
+            (card,) = cards.load([article.pk])
+            mount = prefix.rstrip("/")
+            assert (card.url, [a.url for a in card.authors]) == (mount + story, [mount + author])
+            assert card.section.url == mount + section
     finally:
+        config._finish()
         set_script_prefix(before)
-    (card,) = cards.load([article.pk])
-    assert (card.url, [a.url for a in card.authors]) == (story, [author])
+        config._remembered.clear()
