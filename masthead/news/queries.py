@@ -156,7 +156,7 @@ def home_front(home: HomePage, request: HttpRequest | None = None) -> dict:
         # remembered per generation; asking SQLite for each section's newest was four tenths of
         # an uncached home front. Their cards are read on every page.
         known = config.remembered("home-front-ids", dict)
-        key = (home.pk, tuple(bounds))
+        key = (home.pk, tuple(section.path for section in sections))  # the bounds follow from these
         found = known.get(key)
         if found is None:
             found = known[key] = _front_ids(_picked_ids(home.pk), bounds)
