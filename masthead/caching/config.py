@@ -22,13 +22,14 @@ import copy
 import logging
 import threading
 from contextvars import ContextVar
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Hashable, TypeVar
 
 from django.core.signals import request_finished, request_started
 from django.db import DatabaseError, connection, transaction
 from django.db.models.signals import post_delete, post_save
 
 T = TypeVar("T")
+_MISSING = object()
 logger = logging.getLogger(__name__)
 
 # This process's memory: name -> (generation, value). Values must be immutable or copied out,
@@ -104,6 +105,18 @@ def remembered(name: str, compute: Callable[[], T]) -> T:
             _remembered.pop(next(iter(_remembered)), None)  # the oldest name: the others stay
         _remembered[name] = (current, value)
     return value
+
+
+def remembered_item(name: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """compute(), or what it returned earlier in this generation for the same `key` of the map
+    `name`: for a value per section or per page, where `remembered` keeps one value per name
+    (and at most MAX_ENTRIES names). The map holds one entry per key seen in the generation;
+    threads only read and add to it."""
+    known = remembered(name, dict)
+    found = known.get(key, _MISSING)
+    if found is _MISSING:
+        found = known[key] = compute()
+    return found
 
 
 def site_setting(model, site, *related: str):

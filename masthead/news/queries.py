@@ -155,12 +155,10 @@ def home_front(home: HomePage, request: HttpRequest | None = None) -> dict:
         # moved or deleted (each a new generation, masthead.caching.config). So the ids are
         # remembered per generation; asking SQLite for each section's newest was four tenths of
         # an uncached home front. Their cards are read on every page.
-        known = config.remembered("home-front-ids", dict)
         key = (home.pk, tuple(section.path for section in sections))  # the bounds follow from these
-        found = known.get(key)
-        if found is None:
-            found = known[key] = _front_ids(_picked_ids(home.pk), bounds)
-        main_ids, latest_ids = found
+        main_ids, latest_ids = config.remembered_item(
+            "home-front-ids", key, lambda: _front_ids(_picked_ids(home.pk), bounds)
+        )
     else:  # an editor's preview of picks not saved yet
         picked = [story.article_id for story in home.main_stories.all() if story.article.live]
         main_ids, latest_ids = _front_ids(picked, bounds)

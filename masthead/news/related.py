@@ -184,12 +184,11 @@ def newest_in_section(section_path: str, depth: int) -> tuple[int, ...]:
     per section and generation, where every article page used to ask it again (a scan of the
     whole section's range and a sort, 5 % of an uncached article). The cards themselves are
     still read on every page: their comment counts change without a new generation."""
-    known = config.remembered("related:newest-in-sections", dict)
-    key = (section_path, depth)
-    ids = known.get(key)
-    if ids is None:
-        ids = known[key] = tuple(_newest_in_section(section_path, section_path + "Z" * Page.steplen, depth))
-    return ids
+    return config.remembered_item(
+        "related:newest-in-sections",
+        (section_path, depth),
+        lambda: tuple(_newest_in_section(section_path, section_path + "Z" * Page.steplen, depth)),
+    )
 
 
 def reading(article, section=None, request=None, pictures: list | None = None) -> dict:

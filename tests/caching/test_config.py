@@ -321,3 +321,17 @@ def test_card_urls_are_remembered_per_site_and_follow_a_moved_section(home, make
     story.refresh_from_db()
     with a_request():
         assert page_url(story.url_path, factory.get("/", HTTP_HOST="localhost")) == "/globe/a-story/"
+
+
+def test_items_are_remembered_per_key_until_a_page_changes(counter, make_section):
+    """remembered_item keeps one value per key of a map, for the generation."""
+    section = make_section("World")
+    for _ in range(2):
+        with a_request():
+            assert config.remembered_item("m", "a", counter) == 1
+            assert config.remembered_item("m", "b", counter) == 2
+    section.title = "The World"
+    section.save_revision().publish()
+    with a_request():
+        assert config.remembered_item("m", "a", counter) == 3
+    assert counter.calls == 3
