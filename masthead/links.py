@@ -18,8 +18,9 @@ from django.dispatch import receiver
 from django.templatetags.static import static as django_static
 from django.urls import get_script_prefix, get_urlconf, reverse
 
-MAX_URLS = 4096
-_urls: dict[tuple, str] = {}
+from masthead.memo import Memo
+
+_urls: Memo[str] = Memo(limit=4096)
 
 
 def mounted() -> tuple[str, str]:
@@ -33,21 +34,12 @@ def mounted() -> tuple[str, str]:
 def url(name: str, *args: Any, **kwargs: Any) -> str:
     """`{{ url('comments:post', article.pk) }}`: Django's reverse()."""
     key = (name, args, tuple(sorted(kwargs.items())), get_script_prefix(), get_urlconf())
-    found = _urls.get(key)
-    if found is None:
-        if len(_urls) >= MAX_URLS:
-            _urls.clear()
-        found = _urls[key] = reverse(name, args=args or None, kwargs=kwargs or None)
-    return found
+    return _urls.get(key, lambda: reverse(name, args=args or None, kwargs=kwargs or None))
 
 
 def static(path: str) -> str:
     """`{{ static('masthead/css/site.css') }}`: Django's static(), the hashed name once looked up."""
-    key = ("static", path)
-    found = _urls.get(key)
-    if found is None:
-        found = _urls[key] = django_static(path)
-    return found
+    return _urls.get(("static", path), lambda: django_static(path))
 
 
 @receiver(setting_changed)

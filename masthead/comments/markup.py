@@ -14,6 +14,7 @@ from typing import Iterable
 from django.utils.safestring import SafeString, mark_safe
 
 from masthead.escaping import format_html
+from masthead.memo import Memo
 
 from .queries import Node
 
@@ -26,8 +27,7 @@ def thread_html(nodes: Iterable[Node], closed: bool) -> SafeString:
     return mark_safe("".join(parts))
 
 
-MAX_REMEMBERED = 8192  # comments per process, a few hundred bytes to a few kilobytes each
-_remembered: dict[tuple, str] = {}
+_remembered: Memo[str] = Memo(limit=8192)  # comments, a few hundred bytes to a few kilobytes each
 
 
 def _add(node: Node, closed: bool, parts: list[str]) -> None:
@@ -47,12 +47,7 @@ def _add(node: Node, closed: bool, parts: list[str]) -> None:
         node.reply_url,
         closed,
     )
-    own = _remembered.get(key)
-    if own is None:
-        if len(_remembered) >= MAX_REMEMBERED:
-            _remembered.clear()
-        own = _remembered[key] = _own_markup(node, html, closed)
-    parts.append(own)
+    parts.append(_remembered.get(key, lambda: _own_markup(node, html, closed)))
     if node.children:
         parts.append('<ol class="comment-list comment-list--replies">\n')
         for child in node.children:

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from wagtail.models import Site
 
 from masthead.caching import config
+from masthead.memo import Memo
 
 from .forms import CommentForm
 from .markup import thread_html
@@ -53,7 +54,7 @@ def comment_thread(threads: list, closed) -> SafeString:
 
 
 # The fields of a blank form, rendered, by what they depend on (see comment_form_fields).
-_blank_fields: dict[tuple, SafeString] = {}
+_blank_fields: Memo[SafeString] = Memo(limit=32)  # policies change rarely
 
 
 def comment_form_fields(form: CommentForm | BlankForm) -> SafeString:
@@ -70,12 +71,7 @@ def comment_form_fields(form: CommentForm | BlankForm) -> SafeString:
             return _fields_html(form)
         form = BlankForm(form.policy)  # no values: it renders as the policy's blank form
     key = (form.policy.max_length, form.policy.link_hold_threshold)
-    html = _blank_fields.get(key)
-    if html is None:
-        if len(_blank_fields) > 32:  # policies change rarely; never let the memo grow unbounded
-            _blank_fields.clear()
-        html = _blank_fields[key] = _fields_html(CommentForm(policy=form.policy))
-    return html
+    return _blank_fields.get(key, lambda: _fields_html(CommentForm(policy=form.policy)))
 
 
 def _fields_html(form: CommentForm) -> SafeString:

@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 from wagtail.images.models import Filter
 
 from masthead.escaping import format_html
+from masthead.memo import Memo
 
 from .cards import Card, date_setting
 from .renditions import distinct_renditions, file_url, renditions_html
@@ -38,8 +39,7 @@ _PICTURE = (
 )
 
 
-MAX_REMEMBERED = 4096  # cards per process, a kilobyte or two each; dropped all at once when full
-_remembered: dict[tuple, SafeString] = {}
+_remembered: Memo[SafeString] = Memo(limit=4096)  # cards, a kilobyte or two each
 
 
 def card_html(card: Card, heading: str = "h2", show_section: bool = False, lead: bool = False) -> SafeString:
@@ -66,12 +66,7 @@ def card_html(card: Card, heading: str = "h2", show_section: bool = False, lead:
         lead,
         date_setting(),
     )
-    html = _remembered.get(key)
-    if html is None:
-        if len(_remembered) >= MAX_REMEMBERED:
-            _remembered.clear()
-        html = _remembered[key] = _card_html(card, heading, section, renditions, sizes, lead)
-    return html
+    return _remembered.get(key, lambda: _card_html(card, heading, section, renditions, sizes, lead))
 
 
 def _card_html(card: Card, heading: str, section, renditions: list, sizes: str, lead: bool) -> SafeString:

@@ -66,7 +66,7 @@ def test_replies_nest_under_a_remembered_comment():
 
 
 def test_remembered_comments_are_bounded(monkeypatch):
-    monkeypatch.setattr(markup, "MAX_REMEMBERED", 3)
+    monkeypatch.setattr(markup._remembered, "limit", 3)
     markup._remembered.clear()
     for pk in range(10):
         markup.thread_html([node(comment(pk=pk))], False)

@@ -137,7 +137,7 @@ def test_the_options_and_the_time_zone_are_part_of_what_is_remembered():
 def test_remembered_cards_are_bounded(monkeypatch):
     from masthead.news import card_markup
 
-    monkeypatch.setattr(card_markup, "MAX_REMEMBERED", 3)
+    monkeypatch.setattr(card_markup._remembered, "limit", 3)
     card_markup._remembered.clear()
     for pk in range(10):
         card_html(card(pk=pk))
